@@ -1,0 +1,193 @@
+"""The terminal adapter: a private study chat on standard input and output.
+
+Questions print with lettered options; typed questions take a line of text. `hint` asks for a
+hint, `quit`, Ctrl-D or Ctrl-C end the round with everything answered so far saved (each answer is
+committed as it arrives). Invalid input gets a short hint and the same question again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import itertools
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.core.events import ChatRef, Command, OptionAnswer, Sender, TextAnswer
+from bot.core.hub import Hub
+from bot.core.replies import (
+    AnswerFeedback,
+    AskQuestion,
+    Notice,
+    QuestionResult,
+    Reply,
+    RoundOver,
+)
+from bot.core.services import RoundRequest
+from bot.i18n import interface_lang, t
+
+QUIT_WORDS = {"quit", "exit", "q", ":q", "退出"}
+HINT_WORDS = {"hint", "h", "?", "提示"}
+
+
+def local_user() -> Sender:
+    try:
+        name = getpass.getuser()
+    except Exception:
+        name = "you"
+    return Sender(platform_user_id="local", display_name=name or "you")
+
+
+class ConsoleAdapter:
+    platform = "console"
+
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        lang: str | None = None,
+        sender: Sender | None = None,
+    ) -> None:
+        self.hub = hub
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.sender = sender or local_user()
+        self.lang = interface_lang(lang)
+        self.chat = ChatRef(self.platform, "local", "private", "terminal")
+        self._ids = itertools.count(1)
+        self._last_question: AskQuestion | None = None
+        self._over = False
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, reply: Reply) -> str | None:
+        self._print(reply)
+        return None
+
+    # -------------------------------------------------------------- the loop
+
+    def play(self, runner: asyncio.Runner, request: RoundRequest) -> int:
+        """Play one round in the terminal; returns the exit status."""
+        run = runner.run
+        now = self.hub.clock
+        resumed = run(self.hub.quiz.current_question(self.chat, self.sender, now()))
+        if resumed is not None:
+            self._say(t(self.lang, "console.resumed"))
+            self._print(resumed)
+        else:
+            replies = run(self.hub.quiz.start_round(self.chat, self.sender, now(), request))
+            self._show(replies)
+            if not any(isinstance(r, AskQuestion) for r in replies):
+                return 1
+        try:
+            while not self._over:
+                line = self._read()
+                if line is None or line.strip().lower() in QUIT_WORDS:
+                    self._finish(run)
+                    break
+                self._show(run(self._handle(line)))
+        except KeyboardInterrupt:
+            self._say("")
+            self._finish(run)
+        return 0
+
+    async def _handle(self, line: str) -> list[Reply]:
+        text = line.strip()
+        event_id = f"console-{self.hub.clock().timestamp()}-{next(self._ids)}"
+        if text.lower() in HINT_WORDS:
+            event = Command(self.chat, self.sender, event_id, self.hub.clock(), name="hint")
+        else:
+            question = self._last_question.question if self._last_question else None
+            if question is not None and question.is_multiple_choice and _is_option(text, question):
+                event = OptionAnswer(
+                    self.chat, self.sender, event_id, self.hub.clock(), option=_option_index(text)
+                )
+            else:
+                event = TextAnswer(self.chat, self.sender, event_id, self.hub.clock(), text=line)
+        return await self.hub.handle(event)
+
+    def _finish(self, run: Callable) -> None:
+        if not self._over:
+            replies = run(
+                self.hub.quiz.stop_round(self.chat, self.sender, self.hub.clock(), is_admin=True)
+            )
+            self._show([r for r in replies if isinstance(r, RoundOver)])
+        self._say(t(self.lang, "console.bye"))
+
+    def _read(self) -> str | None:
+        try:
+            self.stdout.write("> ")
+            self.stdout.flush()
+            line = self.stdin.readline()
+        except EOFError:
+            return None
+        if line == "":
+            self._say("")
+            return None
+        return line.rstrip("\n")
+
+    # -------------------------------------------------------------- output
+
+    def _show(self, replies: list[Reply]) -> None:
+        invalid = False
+        for reply in replies:
+            self._print(reply)
+            if isinstance(reply, Notice) and reply.kind in ("usage", "error"):
+                invalid = True
+        if invalid and self._last_question is not None and not self._over:
+            self._print(self._last_question)
+
+    def _print(self, reply: Reply) -> None:
+        if isinstance(reply, AskQuestion):
+            self._last_question = reply
+            self._say("")
+            self._say(reply.text)
+            return
+        if isinstance(reply, QuestionResult):
+            self._say(reply.text)
+            if reply.top:
+                me = reply.top[0]
+                self._say(
+                    t(
+                        self.lang,
+                        "console.score",
+                        points=me.points,
+                        correct=me.correct,
+                        answered=me.answered,
+                    )
+                )
+            return
+        if isinstance(reply, RoundOver):
+            self._over = True
+            self._say("")
+            self._say(reply.text)
+            return
+        if isinstance(reply, AnswerFeedback | Notice):
+            self._say(reply.text)
+            return
+        self._say(reply.text)
+
+    def _say(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+
+def _is_option(text: str, question) -> bool:
+    index = _option_index(text)
+    return index is not None and 0 <= index < len(question.options)
+
+
+def _option_index(text: str) -> int | None:
+    cleaned = text.strip().strip("().").upper()
+    if cleaned.isdigit() and len(cleaned) <= 2:
+        return int(cleaned) - 1
+    if len(cleaned) == 1 and "A" <= cleaned <= "J":
+        return ord(cleaned) - ord("A")
+    return None

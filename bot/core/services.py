@@ -1,0 +1,748 @@
+"""Use cases of quiz rounds: start, answer, hint, close on time, stop, resume after a restart.
+
+Each use case is one transaction through a unit of work: load the round, ask the engine, write
+the outcome, commit, and hand back the replies to send. Nothing is held in memory between calls,
+so any process sharing the database can take the next event.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.content.model import Glossary, Question
+from bot.content.questions import QuestionGenerator
+from bot.core import engine, render
+from bot.core.engine import Mode, Next, PlayerState, QuestionSlot, RoundState, Verdict
+from bot.core.events import ChatRef, Event, OptionAnswer, Sender, TextAnswer
+from bot.core.grading import Grade, Grader
+from bot.core.replies import (
+    AnswerFeedback,
+    AskQuestion,
+    Notice,
+    QuestionResult,
+    Reply,
+    RoundOver,
+    Standing,
+)
+from bot.core.settings import ChatSettings
+from bot.i18n import interface_lang, t
+from bot.storage.models import Chat, Round, RoundPlayer, RoundQuestion, User
+from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundRequest:
+    """Overrides of the chat's settings for one round (the terminal's --count/--lang/--type)."""
+
+    questions: int | None = None
+    lang: str | None = None
+    types: str | None = None
+    seconds: int | None = None
+    untimed: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Wakeup:
+    """Call `QuizService.tick(round_id)` at `at`: a question's time runs out then."""
+
+    round_id: int
+    at: datetime
+
+
+def personal_lang(chat: Chat, user: User) -> str:
+    """Language of a message meant for one user only (a verdict, a refusal)."""
+    return interface_lang(user.lang, user.platform_lang, chat.lang)
+
+
+def chat_lang(chat: Chat, user: User | None = None) -> str:
+    """Interface language: the chat's choice; in private chats the user's, then their platform's."""
+    if chat.kind == "private" and user is not None:
+        return interface_lang(chat.lang, user.lang, user.platform_lang)
+    return interface_lang(chat.lang)
+
+
+class QuizService:
+    def __init__(
+        self, uow: UnitOfWorkFactory, glossary: Glossary, *, rng: random.Random | None = None
+    ) -> None:
+        self.uow = uow
+        self.glossary = glossary
+        self.grader = Grader(glossary)
+        self.rng = rng or random.Random()
+        self.generator = QuestionGenerator(glossary, seed=self.rng.randrange(2**32))
+
+    # ------------------------------------------------------------------ start
+
+    async def start_round(
+        self, chat_ref: ChatRef, sender: Sender, now: datetime, request: RoundRequest | None = None
+    ) -> list[Reply]:
+        request = request or RoundRequest()
+        async with self.uow() as uow:
+            chat = await uow.chats.get_or_create(chat_ref, now)
+            user = await uow.users.get_or_create(chat_ref.platform, sender, now)
+            lang = chat_lang(chat, user)
+            running = await uow.rounds.running(chat.id)
+            if running is not None:
+                await uow.commit()
+                return [self._busy(chat_ref, lang, running)]
+
+            settings = ChatSettings.from_json(chat.settings)
+            solo = chat.kind == "private"
+            count = request.questions or settings.questions
+            types = settings.question_types
+            if request.types:
+                types = ChatSettings(types=request.types).question_types
+            recent = await uow.rounds.recent_entry_ids(chat.id)
+            questions = self.generator.generate(
+                count,
+                lang=request.lang or settings.lang,
+                types=types,
+                topics=settings.topics or None,
+                avoid=recent,
+            )
+            if not questions:
+                await uow.commit()
+                return [Notice(chat_ref, t(lang, "round.no_questions"), kind="error")]
+
+            untimed = request.untimed if request.untimed is not None else solo
+            seconds = None if untimed else (request.seconds or settings.seconds)
+            round_ = Round(
+                chat_id=chat.id,
+                started_by=user.id,
+                status="running",
+                mode=settings.mode,
+                solo=solo,
+                seconds=seconds,
+                total=len(questions),
+                position=0,
+                idle_questions=0,
+                started_at=now,
+            )
+            rows = [
+                RoundQuestion(
+                    position=i,
+                    entry_id=q.entry_id,
+                    question=q.to_json(),
+                    status="pending",
+                    hints=0,
+                )
+                for i, q in enumerate(questions, start=1)
+            ]
+            try:
+                await uow.rounds.add(round_, rows)
+            except IntegrityError:
+                # Another process started a round in this chat a moment ago.
+                return [Notice(chat_ref, t(lang, "round.busy_race"), kind="refused")]
+            ask = await self._open_next(uow, round_, chat_ref, lang, now)
+            await uow.commit()
+        intro_key = "round.start.solo" if solo else "round.start.group"
+        intro = t(
+            lang,
+            intro_key,
+            total=len(questions),
+            seconds=seconds or 0,
+            mode=t(lang, f"mode.{settings.mode}"),
+        )
+        return [Notice(chat_ref, intro, kind="ok"), ask]
+
+    def _busy(self, chat_ref: ChatRef, lang: str, running: Round) -> Notice:
+        return Notice(
+            chat_ref,
+            t(lang, "round.busy", position=running.position, total=running.total),
+            kind="refused",
+        )
+
+    async def _open_next(
+        self, uow: UnitOfWork, round_: Round, chat_ref: ChatRef, lang: str, now: datetime
+    ) -> AskQuestion:
+        round_.position += 1
+        rq = await uow.rounds.question_at(round_.id, round_.position)
+        assert rq is not None, "a round always has its questions"
+        rq.status = "open"
+        rq.opened_at = now
+        rq.deadline = now + timedelta(seconds=round_.seconds) if round_.seconds else None
+        return self._ask(round_, rq, chat_ref, lang)
+
+    def _ask(self, round_: Round, rq: RoundQuestion, chat_ref: ChatRef, lang: str) -> AskQuestion:
+        question = Question.from_json(rq.question)
+        typed_hint = ""
+        if not question.is_multiple_choice:
+            key = "question.typed_private" if chat_ref.is_private else "question.typed_group"
+            typed_hint = t(lang, key)
+        return AskQuestion(
+            chat_ref,
+            render.question_text(lang, question, rq.position, round_.total, typed_hint),
+            round_question_id=rq.id,
+            question=question,
+            position=rq.position,
+            total=round_.total,
+            seconds=round_.seconds,
+            lang=lang,
+            typed_hint=typed_hint,
+            header=t(lang, "question.header", position=rq.position, total=round_.total),
+        )
+
+    # ------------------------------------------------------------------ answers
+
+    async def answer(self, event: TextAnswer | OptionAnswer) -> list[Reply]:
+        now = event.at
+        dedup_key = f"{event.chat.platform}:{event.event_id}"[:160]
+        async with self.uow() as uow:
+            user = await uow.users.get_or_create(event.chat.platform, event.sender, now)
+            if await uow.answers.seen(dedup_key):
+                return []  # a redelivered update: already counted once
+            found = await self._find_question(uow, event, now)
+            if isinstance(found, list):
+                await uow.commit()
+                return found
+            chat, chat_ref, round_, rq = found
+            lang = chat_lang(chat, user)
+            mine = personal_lang(chat, user)
+            question = Question.from_json(rq.question)
+
+            grade, option = self._grade(event, question)
+            if grade.how == "invalid":
+                await uow.commit()
+                return [self._invalid_answer(chat_ref, mine, question, grade, event)]
+
+            state = await self._state(uow, round_, rq)
+            decision = engine.judge(state, user.id, grade.correct, now)
+            if decision.verdict != Verdict.SCORED:
+                await uow.commit()
+                return self._not_scored(chat_ref, mine, decision.verdict, event, rq)
+
+            response_ms = int((now - rq.opened_at).total_seconds() * 1000) if rq.opened_at else None
+            recorded = await uow.answers.add(
+                dedup_key=dedup_key,
+                user_id=user.id,
+                chat_id=chat.id,
+                round_question_id=rq.id,
+                entry_id=rq.entry_id,
+                question_type=question.type.value,
+                given=self._given(event, question)[:500],
+                option_index=option,
+                correct=grade.correct,
+                judged=grade.how,
+                points=decision.points,
+                response_ms=response_ms,
+                hints_used=rq.hints,
+                created_at=now,
+            )
+            if not recorded:
+                return []  # lost a race with the same update in another process
+            await self._update_player(uow, round_, rq, user.id, grade.correct, decision, now)
+            await uow.scores.add(
+                user.id, chat.id, points=decision.points, correct=grade.correct, now=now
+            )
+            replies: list[Reply] = [
+                self._feedback(chat_ref, mine, question, grade, option, decision.points, event)
+            ]
+            if decision.closes_question and await uow.rounds.claim_close(rq.id, now):
+                replies += await self._close_and_advance(uow, chat, chat_ref, round_, rq, lang, now)
+            await uow.commit()
+        return replies
+
+    async def _find_question(
+        self, uow: UnitOfWork, event: TextAnswer | OptionAnswer, now: datetime
+    ) -> tuple[Chat, ChatRef, Round, RoundQuestion] | list[Reply]:
+        """The question an answer is for, or the replies that say why there is none."""
+        ref = event.question_ref
+        if ref:
+            rq = await self._question_for_ref(uow, ref)
+            round_ = await uow.rounds.get(rq.round_id) if rq else None
+            chat = await uow.chats.get(round_.chat_id) if round_ else None
+            if (
+                rq is None
+                or chat is None
+                or chat.platform != event.chat.platform
+                or (
+                    event.chat.platform_chat_id
+                    and chat.platform_chat_id != event.chat.platform_chat_id
+                )
+            ):
+                # A forged or stale reference, or one from another chat: change nothing.
+                lang = interface_lang(event.sender.lang)
+                return [
+                    Notice(
+                        event.chat,
+                        t(lang, "answer.unknown_question"),
+                        kind="error",
+                        private_to=event.sender.platform_user_id,
+                    )
+                ]
+            chat_ref = self._chat_ref(chat, event.chat)
+            if round_.status != "running" or rq.position != round_.position or rq.status != "open":
+                user = await uow.users.get_or_create(chat.platform, event.sender, now)
+                return self._not_scored(
+                    chat_ref, personal_lang(chat, user), Verdict.LATE, event, rq
+                )
+            return chat, chat_ref, round_, rq
+
+        chat = await uow.chats.get_or_create(event.chat, now)
+        user = await uow.users.get_or_create(event.chat.platform, event.sender, now)
+        lang = chat_lang(chat, user)
+        round_ = await uow.rounds.running(chat.id)
+        rq = await uow.rounds.question_at(round_.id, round_.position) if round_ else None
+        if round_ is None or rq is None or rq.status != "open":
+            return [
+                Notice(
+                    event.chat,
+                    t(lang, "answer.no_round"),
+                    kind="info",
+                    private_to=event.sender.platform_user_id,
+                )
+            ]
+        return chat, event.chat, round_, rq
+
+    async def _question_for_ref(self, uow: UnitOfWork, ref: str) -> RoundQuestion | None:
+        if ref.startswith("rq:") and ref[3:].isdigit() and len(ref) < 20:
+            return await uow.rounds.question(int(ref[3:]))
+        return await uow.rounds.question_by_ref(ref)
+
+    @staticmethod
+    def _chat_ref(chat: Chat, hint: ChatRef) -> ChatRef:
+        return ChatRef(chat.platform, chat.platform_chat_id, chat.kind, chat.title or hint.title)
+
+    def _grade(
+        self, event: TextAnswer | OptionAnswer, question: Question
+    ) -> tuple[Grade, int | None]:
+        """The grade, and the option chosen (multiple choice)."""
+        if isinstance(event, OptionAnswer):
+            return self.grader.grade_option(question, event.option), event.option
+        if question.is_multiple_choice:
+            index = option_from_text(event.text, len(question.options))
+            if index is not None:
+                return self.grader.grade_option(question, index), index
+            return Grade(correct=False, how="invalid", matched=None, reason="pick_option"), None
+        return self.grader.grade(question, event.text), None
+
+    @staticmethod
+    def _given(event: TextAnswer | OptionAnswer, question: Question) -> str:
+        if isinstance(event, OptionAnswer):
+            if 0 <= event.option < len(question.options):
+                return question.options[event.option]
+            return str(event.option)
+        return event.text
+
+    def _invalid_answer(
+        self, chat_ref: ChatRef, lang: str, question: Question, grade: Grade, event: Event
+    ) -> Notice:
+        if grade.reason == "pick_option" or question.is_multiple_choice:
+            text = t(
+                lang, "answer.pick_option", last=render.OPTION_LABELS[len(question.options) - 1]
+            )
+        else:
+            text = t(lang, f"answer.invalid.{grade.reason or 'empty'}")
+        return Notice(chat_ref, text, kind="usage", private_to=event.sender.platform_user_id)
+
+    def _not_scored(
+        self, chat_ref: ChatRef, lang: str, verdict: Verdict, event: Event, rq: RoundQuestion
+    ) -> list[Reply]:
+        if verdict == Verdict.LATE:
+            return [
+                AnswerFeedback(
+                    chat_ref,
+                    t(lang, "answer.late"),
+                    private_to=event.sender.platform_user_id,
+                    late=True,
+                )
+            ]
+        key = {
+            Verdict.ALREADY_ANSWERED: "answer.already_answered",
+            Verdict.ALREADY_RIGHT: "answer.already_right",
+        }.get(verdict, "answer.no_round")
+        return [
+            Notice(chat_ref, t(lang, key), kind="refused", private_to=event.sender.platform_user_id)
+        ]
+
+    def _feedback(
+        self,
+        chat_ref: ChatRef,
+        lang: str,
+        question: Question,
+        grade: Grade,
+        option: int | None,
+        points: int,
+        event: Event,
+    ) -> AnswerFeedback:
+        if option is not None and 0 <= option < len(render.OPTION_LABELS):
+            lines = [t(lang, "answer.you_chose", label=render.OPTION_LABELS[option])]
+        else:
+            lines = []
+        if grade.correct:
+            lines.append(t(lang, "answer.right", points=points))
+            if grade.how in ("typo", "in_sentence", "alias", "normalised") and grade.matched:
+                lines.append(t(lang, f"answer.judged.{grade.how}", matched=grade.matched))
+        else:
+            lines.append(t(lang, "answer.wrong"))
+            if not question.is_multiple_choice and chat_ref.is_private:
+                lines.append(t(lang, "answer.try_again"))
+        return AnswerFeedback(
+            chat_ref,
+            "\n".join(lines),
+            private_to=event.sender.platform_user_id,
+            correct=grade.correct,
+            points=points,
+        )
+
+    async def _state(self, uow: UnitOfWork, round_: Round, rq: RoundQuestion) -> RoundState:
+        players = await uow.rounds.players(round_.id)
+        return RoundState(
+            id=round_.id,
+            mode=Mode(round_.mode),
+            solo=round_.solo,
+            seconds=round_.seconds,
+            total=round_.total,
+            position=round_.position,
+            idle_questions=round_.idle_questions,
+            current=QuestionSlot(
+                id=rq.id,
+                position=rq.position,
+                question=Question.from_json(rq.question),
+                status=rq.status,
+                opened_at=rq.opened_at,
+                deadline=rq.deadline,
+                hints=rq.hints,
+            ),
+            players={
+                p.user_id: PlayerState(
+                    user_id=p.user_id,
+                    points=p.points,
+                    correct=p.correct,
+                    answered=p.answered,
+                    streak=p.streak,
+                    last_correct_position=p.last_correct_position,
+                    first_answer_at=p.first_answer_at,
+                )
+                for p in players
+            },
+            tries=await uow.answers.tries(rq.id),
+        )
+
+    async def _update_player(
+        self,
+        uow: UnitOfWork,
+        round_: Round,
+        rq: RoundQuestion,
+        user_id: int,
+        correct: bool,
+        decision: engine.Decision,
+        now: datetime,
+    ) -> None:
+        player = await uow.rounds.player(round_.id, user_id)
+        if player is None:
+            player = RoundPlayer(
+                round_id=round_.id,
+                user_id=user_id,
+                points=0,
+                correct=0,
+                answered=0,
+                streak=0,
+                last_correct_position=0,
+                first_answer_at=now,
+            )
+            uow.session.add(player)
+        player.points += decision.points
+        if correct:
+            player.correct += 1
+            player.streak = decision.streak
+            player.last_correct_position = rq.position
+        elif rq.question.get("options"):
+            player.streak = 0
+        # A wrong typed try keeps the streak until the question closes; `answered` counts
+        # questions, not tries, so both are settled in _close_and_advance.
+        await uow.flush()
+
+    # ------------------------------------------------------------------ closing
+
+    async def tick(self, round_id: int, now: datetime) -> list[Reply]:
+        """Close the open question of a round if its time is up, and move the round on."""
+        async with self.uow() as uow:
+            round_ = await uow.rounds.get(round_id)
+            if round_ is None or round_.status != "running":
+                return []
+            rq = await uow.rounds.question_at(round_.id, round_.position)
+            if rq is None:
+                return []
+            chat = await uow.chats.get(round_.chat_id)
+            assert chat is not None
+            chat_ref = self._chat_ref(chat, ChatRef(chat.platform, chat.platform_chat_id))
+            lang = chat_lang(chat)
+            replies: list[Reply] = []
+            slot = QuestionSlot(
+                rq.id,
+                rq.position,
+                Question.from_json(rq.question),
+                rq.status,
+                rq.opened_at,
+                rq.deadline,
+                rq.hints,
+            )
+            if engine.due_to_close(slot, now) and await uow.rounds.claim_close(rq.id, now):
+                replies = await self._close_and_advance(uow, chat, chat_ref, round_, rq, lang, now)
+            await uow.commit()
+        return replies
+
+    async def _close_and_advance(
+        self,
+        uow: UnitOfWork,
+        chat: Chat,
+        chat_ref: ChatRef,
+        round_: Round,
+        rq: RoundQuestion,
+        lang: str,
+        now: datetime,
+    ) -> list[Reply]:
+        """Post the result of a question just claimed closed, then ask the next or end."""
+        question = Question.from_json(rq.question)
+        tries = await uow.answers.tries(rq.id)
+        players = await uow.rounds.players(round_.id)
+        for player in players:
+            if player.user_id in tries:
+                player.answered += 1
+                if not any(tries[player.user_id]):
+                    player.streak = 0
+            elif player.last_correct_position < rq.position:
+                player.streak = 0
+        await uow.flush()
+        names = await uow.users.names([p.user_id for p in players])
+        right = await uow.answers.right_users(rq.id)
+        table = self._table(players, names)
+        replies: list[Reply] = [
+            QuestionResult(
+                chat_ref,
+                render.result_text(
+                    lang, question, [names.get(u, "?") for u in right], table[:3], round_.solo
+                ),
+                round_question_id=rq.id,
+                question=question,
+                winners=tuple(names.get(u, "?") for u in right),
+                top=tuple(table[:3]),
+            )
+        ]
+        state = RoundState(
+            round_.id,
+            Mode(round_.mode),
+            round_.solo,
+            round_.seconds,
+            round_.total,
+            round_.position,
+            round_.idle_questions,
+            None,
+        )
+        step, idle = engine.after_close(state, answered_by_anyone=bool(tries))
+        round_.idle_questions = idle
+        if step == Next.ASK:
+            replies.append(await self._open_next(uow, round_, chat_ref, lang, now))
+        else:
+            replies.append(self._end(round_, chat_ref, lang, table, step.value, now))
+        return replies
+
+    def _end(
+        self,
+        round_: Round,
+        chat_ref: ChatRef,
+        lang: str,
+        table: list[Standing],
+        reason: str,
+        now: datetime,
+    ) -> RoundOver:
+        round_.status = "finished" if reason != "stopped" else "stopped"
+        round_.end_reason = reason
+        round_.ended_at = now
+        return RoundOver(
+            chat_ref,
+            render.round_over_text(lang, reason, table, round_.solo),
+            round_id=round_.id,
+            reason=reason,
+            table=tuple(table),
+        )
+
+    @staticmethod
+    def _table(players: list[RoundPlayer], names: dict[int, str]) -> list[Standing]:
+        states = [
+            PlayerState(
+                p.user_id,
+                p.points,
+                p.correct,
+                p.answered,
+                p.streak,
+                p.last_correct_position,
+                p.first_answer_at,
+            )
+            for p in players
+        ]
+        states.sort(key=engine.ranking_key)
+        return [
+            Standing(
+                rank=i,
+                name=names.get(s.user_id, "?"),
+                points=s.points,
+                correct=s.correct,
+                answered=s.answered,
+            )
+            for i, s in enumerate(states, start=1)
+        ]
+
+    # ------------------------------------------------------------------ hints, stop
+
+    async def hint(self, chat_ref: ChatRef, sender: Sender, now: datetime) -> list[Reply]:
+        async with self.uow() as uow:
+            chat = await uow.chats.get_or_create(chat_ref, now)
+            user = await uow.users.get_or_create(chat_ref.platform, sender, now)
+            lang = chat_lang(chat, user)
+            round_ = await uow.rounds.running(chat.id)
+            rq = await uow.rounds.question_at(round_.id, round_.position) if round_ else None
+            if round_ is None or rq is None or not engine.is_open(self._slot(rq), now):
+                await uow.commit()
+                return [Notice(chat_ref, t(lang, "hint.no_question"), kind="info")]
+            if rq.hints >= engine.MAX_HINTS:
+                await uow.commit()
+                return [
+                    Notice(chat_ref, t(lang, "hint.used_up", max=engine.MAX_HINTS), kind="refused")
+                ]
+            rq.hints += 1
+            question = Question.from_json(rq.question)
+            await uow.commit()
+        shown = engine.hint_text(question.answer, rq.hints)
+        penalty = round(engine.HINT_PENALTY * 100 * rq.hints)
+        return [
+            Notice(
+                chat_ref,
+                t(
+                    lang,
+                    "hint.text",
+                    hint=shown,
+                    number=rq.hints,
+                    max=engine.MAX_HINTS,
+                    penalty=penalty,
+                ),
+                kind="info",
+            )
+        ]
+
+    @staticmethod
+    def _slot(rq: RoundQuestion) -> QuestionSlot:
+        return QuestionSlot(
+            rq.id,
+            rq.position,
+            Question.from_json(rq.question),
+            rq.status,
+            rq.opened_at,
+            rq.deadline,
+            rq.hints,
+        )
+
+    async def stop_round(
+        self, chat_ref: ChatRef, sender: Sender, now: datetime, *, is_admin: bool
+    ) -> list[Reply]:
+        async with self.uow() as uow:
+            chat = await uow.chats.get_or_create(chat_ref, now)
+            user = await uow.users.get_or_create(chat_ref.platform, sender, now)
+            lang = chat_lang(chat, user)
+            round_ = await uow.rounds.running(chat.id)
+            if round_ is None:
+                await uow.commit()
+                return [Notice(chat_ref, t(lang, "round.none"), kind="info")]
+            if not (is_admin or chat.kind == "private" or round_.started_by == user.id):
+                await uow.commit()
+                return [
+                    Notice(
+                        chat_ref,
+                        t(lang, "admin.only"),
+                        kind="refused",
+                        private_to=sender.platform_user_id,
+                    )
+                ]
+            rq = await uow.rounds.question_at(round_.id, round_.position)
+            replies: list[Reply] = []
+            if rq is not None and rq.status == "open":
+                await uow.rounds.claim_close(rq.id, now)
+                # Settle the open question so that attempts on it count in the table.
+                tries = await uow.answers.tries(rq.id)
+                for player in await uow.rounds.players(round_.id):
+                    if player.user_id in tries:
+                        player.answered += 1
+                await uow.flush()
+            players = await uow.rounds.players(round_.id)
+            names = await uow.users.names([p.user_id for p in players])
+            replies.append(
+                self._end(round_, chat_ref, lang, self._table(players, names), "stopped", now)
+            )
+            await uow.commit()
+        return replies
+
+    # ------------------------------------------------------------------ restarts
+
+    async def resume(self, now: datetime) -> tuple[list[Reply], list[Wakeup]]:
+        """After a restart: close what ran out while we were down, and say when to wake up."""
+        async with self.uow() as uow:
+            running = await uow.rounds.all_running()
+            ids = [(r.id, r.seconds) for r, _ in running]
+        replies: list[Reply] = []
+        wakeups: list[Wakeup] = []
+        for round_id, seconds in ids:
+            if seconds is None:
+                continue  # untimed rounds wait for their player
+            replies += await self.tick(round_id, now)
+            wakeup = await self.next_wakeup(round_id)
+            if wakeup is not None:
+                wakeups.append(wakeup)
+        return replies, wakeups
+
+    async def next_wakeup(self, round_id: int) -> Wakeup | None:
+        async with self.uow() as uow:
+            round_ = await uow.rounds.get(round_id, lock=False)
+            if round_ is None or round_.status != "running":
+                return None
+            rq = await uow.rounds.question_at(round_.id, round_.position)
+            if rq is None or rq.status != "open" or rq.deadline is None:
+                return None
+            return Wakeup(round_id, rq.deadline)
+
+    async def next_wakeup_for_question(self, round_question_id: int) -> Wakeup | None:
+        async with self.uow() as uow:
+            rq = await uow.rounds.question(round_question_id)
+            if rq is None or rq.status != "open" or rq.deadline is None:
+                return None
+            return Wakeup(rq.round_id, rq.deadline)
+
+    async def current_question(
+        self, chat_ref: ChatRef, sender: Sender, now: datetime
+    ) -> AskQuestion | None:
+        """The open question of the chat's running round, to ask again (e.g. after a restart)."""
+        async with self.uow() as uow:
+            chat = await uow.chats.get_or_create(chat_ref, now)
+            user = await uow.users.get_or_create(chat_ref.platform, sender, now)
+            round_ = await uow.rounds.running(chat.id, lock=False)
+            rq = await uow.rounds.question_at(round_.id, round_.position) if round_ else None
+            await uow.commit()
+            if round_ is None or rq is None or rq.status != "open":
+                return None
+            return self._ask(round_, rq, chat_ref, chat_lang(chat, user))
+
+    async def set_platform_ref(self, round_question_id: int, ref: str) -> None:
+        async with self.uow() as uow:
+            await uow.rounds.set_platform_ref(round_question_id, ref)
+            await uow.commit()
+
+
+def option_from_text(text: str, count: int) -> int | None:
+    """'2', 'b', 'B)', '(b)' -> option index; None when the text names no option."""
+    cleaned = text.strip().strip("().:：）（").strip().upper()
+    if len(cleaned) != 1 and not cleaned.isdigit():
+        return None
+    if cleaned.isdigit():
+        index = int(cleaned) - 1
+    elif "A" <= cleaned <= "Z":
+        index = ord(cleaned) - ord("A")
+    else:
+        return None
+    return index if 0 <= index < count else None

@@ -1,0 +1,343 @@
+"""Repositories: the only code that writes SQL. Each works inside the session of a unit of work."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.events import ChatRef, Sender
+from bot.storage.models import (
+    GLOBAL_SCOPE,
+    Answer,
+    Chat,
+    Round,
+    RoundPlayer,
+    RoundQuestion,
+    Score,
+    User,
+)
+
+EPOCH = date(1970, 1, 1)
+PERIODS = ("week", "month", "all")
+
+
+def period_start(period: str, now: datetime) -> date:
+    """Calendar periods in UTC: weeks start on Monday, months on the 1st."""
+    today = now.date()
+    if period == "week":
+        return today - timedelta(days=today.weekday())
+    if period == "month":
+        return today.replace(day=1)
+    return EPOCH
+
+
+def previous_period_start(period: str, now: datetime) -> date:
+    start = period_start(period, now)
+    if period == "week":
+        return start - timedelta(days=7)
+    if period == "month":
+        return (start - timedelta(days=1)).replace(day=1)
+    return EPOCH
+
+
+class _Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _insert(self, table):
+        dialect = self.session.bind.dialect.name
+        return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+class UserRepository(_Repo):
+    async def get_or_create(self, platform: str, sender: Sender, now: datetime) -> User:
+        name = (sender.display_name or sender.platform_user_id)[:128]
+        stmt = (
+            self._insert(User)
+            .values(
+                platform=platform,
+                platform_user_id=sender.platform_user_id,
+                display_name=name,
+                platform_lang=(sender.lang or None) and sender.lang[:16],
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["platform", "platform_user_id"])
+        )
+        await self.session.execute(stmt)
+        user = (
+            await self.session.execute(
+                select(User).where(
+                    User.platform == platform, User.platform_user_id == sender.platform_user_id
+                )
+            )
+        ).scalar_one()
+        if user.display_name != name:
+            user.display_name = name
+        if sender.lang and user.platform_lang != sender.lang[:16]:
+            user.platform_lang = sender.lang[:16]
+        return user
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def names(self, user_ids: list[int]) -> dict[int, str]:
+        if not user_ids:
+            return {}
+        rows = await self.session.execute(
+            select(User.id, User.display_name).where(User.id.in_(user_ids))
+        )
+        return dict(rows.all())
+
+
+class ChatRepository(_Repo):
+    async def get_or_create(self, ref: ChatRef, now: datetime) -> Chat:
+        stmt = (
+            self._insert(Chat)
+            .values(
+                platform=ref.platform,
+                platform_chat_id=ref.platform_chat_id,
+                kind=ref.kind,
+                title=ref.title[:256],
+                settings={},
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["platform", "platform_chat_id"])
+        )
+        await self.session.execute(stmt)
+        chat = (
+            await self.session.execute(
+                select(Chat).where(
+                    Chat.platform == ref.platform, Chat.platform_chat_id == ref.platform_chat_id
+                )
+            )
+        ).scalar_one()
+        if ref.title and chat.title != ref.title[:256]:
+            chat.title = ref.title[:256]
+        return chat
+
+    async def get(self, chat_id: int) -> Chat | None:
+        return await self.session.get(Chat, chat_id)
+
+
+class RoundRepository(_Repo):
+    async def running(self, chat_id: int, *, lock: bool = True) -> Round | None:
+        stmt = select(Round).where(Round.chat_id == chat_id, Round.status == "running")
+        if lock:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def get(self, round_id: int, *, lock: bool = True) -> Round | None:
+        stmt = select(Round).where(Round.id == round_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def all_running(self) -> list[tuple[Round, Chat]]:
+        rows = await self.session.execute(
+            select(Round, Chat)
+            .join(Chat, Chat.id == Round.chat_id)
+            .where(Round.status == "running")
+        )
+        return list(rows.all())
+
+    async def add(self, round_: Round, questions: list[RoundQuestion]) -> Round:
+        self.session.add(round_)
+        await self.session.flush()
+        for rq in questions:
+            rq.round_id = round_.id
+        self.session.add_all(questions)
+        await self.session.flush()
+        return round_
+
+    async def question_at(self, round_id: int, position: int) -> RoundQuestion | None:
+        return (
+            await self.session.execute(
+                select(RoundQuestion).where(
+                    RoundQuestion.round_id == round_id, RoundQuestion.position == position
+                )
+            )
+        ).scalar_one_or_none()
+
+    async def question(self, round_question_id: int) -> RoundQuestion | None:
+        return await self.session.get(RoundQuestion, round_question_id)
+
+    async def question_by_ref(self, ref: str) -> RoundQuestion | None:
+        return (
+            await self.session.execute(
+                select(RoundQuestion).where(RoundQuestion.platform_ref == ref).limit(1)
+            )
+        ).scalar_one_or_none()
+
+    async def set_platform_ref(self, round_question_id: int, ref: str) -> None:
+        await self.session.execute(
+            update(RoundQuestion)
+            .where(RoundQuestion.id == round_question_id)
+            .values(platform_ref=ref[:128])
+        )
+
+    async def claim_close(self, round_question_id: int, now: datetime) -> bool:
+        """Close an open question. Exactly one caller wins, whichever process it runs in."""
+        result = await self.session.execute(
+            update(RoundQuestion)
+            .where(RoundQuestion.id == round_question_id, RoundQuestion.status == "open")
+            .values(status="closed", closed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    async def players(self, round_id: int) -> list[RoundPlayer]:
+        rows = await self.session.execute(
+            select(RoundPlayer).where(RoundPlayer.round_id == round_id)
+        )
+        return list(rows.scalars().all())
+
+    async def player(self, round_id: int, user_id: int) -> RoundPlayer | None:
+        return (
+            await self.session.execute(
+                select(RoundPlayer).where(
+                    RoundPlayer.round_id == round_id, RoundPlayer.user_id == user_id
+                )
+            )
+        ).scalar_one_or_none()
+
+    async def recent_entry_ids(self, chat_id: int, limit: int = 200) -> list[str]:
+        rows = await self.session.execute(
+            select(RoundQuestion.entry_id)
+            .join(Round, Round.id == RoundQuestion.round_id)
+            .where(Round.chat_id == chat_id)
+            .order_by(RoundQuestion.id.desc())
+            .limit(limit)
+        )
+        return list(rows.scalars().all())
+
+
+class AnswerRepository(_Repo):
+    async def seen(self, dedup_key: str) -> bool:
+        found = await self.session.execute(
+            select(Answer.id).where(Answer.dedup_key == dedup_key).limit(1)
+        )
+        return found.first() is not None
+
+    async def add(self, **values) -> bool:
+        """Insert one answer; False when its dedup key was already recorded."""
+        stmt = (
+            self._insert(Answer)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(Answer.id)
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def tries(self, round_question_id: int) -> dict[int, list[bool]]:
+        rows = await self.session.execute(
+            select(Answer.user_id, Answer.correct)
+            .where(Answer.round_question_id == round_question_id)
+            .order_by(Answer.id)
+        )
+        tries: dict[int, list[bool]] = defaultdict(list)
+        for user_id, correct in rows:
+            tries[user_id].append(bool(correct))
+        return dict(tries)
+
+    async def right_users(self, round_question_id: int) -> list[int]:
+        rows = await self.session.execute(
+            select(Answer.user_id)
+            .where(Answer.round_question_id == round_question_id, Answer.correct.is_(True))
+            .order_by(Answer.id)
+        )
+        return list(dict.fromkeys(rows.scalars().all()))
+
+    async def count_for_question(self, round_question_id: int) -> int:
+        return (
+            await self.session.execute(
+                select(func.count(Answer.id)).where(Answer.round_question_id == round_question_id)
+            )
+        ).scalar_one()
+
+
+class ScoreRepository(_Repo):
+    async def add(
+        self, user_id: int, chat_id: int, *, points: int, correct: bool, now: datetime
+    ) -> None:
+        """Add one answer to the running totals: per chat and global, per period, one statement."""
+        rows = [
+            {
+                "chat_id": scope,
+                "period": period,
+                "period_start": period_start(period, now),
+                "user_id": user_id,
+                "points": points,
+                "correct": int(correct),
+                "answered": 1,
+            }
+            for scope in (chat_id, GLOBAL_SCOPE)
+            for period in PERIODS
+        ]
+        stmt = self._insert(Score).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["chat_id", "period", "period_start", "user_id"],
+            set_={
+                "points": Score.points + stmt.excluded.points,
+                "correct": Score.correct + stmt.excluded.correct,
+                "answered": Score.answered + stmt.excluded.answered,
+            },
+        )
+        await self.session.execute(stmt)
+
+    async def top(self, scope: int, period: str, start: date, limit: int = 10) -> list[tuple]:
+        """(user_id, name, points, correct, answered) best first; ties: more right answers,
+        then the older account (lower id)."""
+        rows = await self.session.execute(
+            select(Score.user_id, User.display_name, Score.points, Score.correct, Score.answered)
+            .join(User, User.id == Score.user_id)
+            .where(Score.chat_id == scope, Score.period == period, Score.period_start == start)
+            .order_by(Score.points.desc(), Score.correct.desc(), Score.user_id)
+            .limit(limit)
+        )
+        return list(rows.all())
+
+    async def standing(
+        self, scope: int, period: str, start: date, user_id: int
+    ) -> tuple[int, int, int, int] | None:
+        """(rank, points, correct, answered) of one user, or None when they have no score."""
+        mine = (
+            await self.session.execute(
+                select(Score.points, Score.correct, Score.answered).where(
+                    Score.chat_id == scope,
+                    Score.period == period,
+                    Score.period_start == start,
+                    Score.user_id == user_id,
+                )
+            )
+        ).first()
+        if mine is None:
+            return None
+        points, correct, answered = mine
+        ahead = (
+            await self.session.execute(
+                select(func.count()).where(
+                    Score.chat_id == scope,
+                    Score.period == period,
+                    Score.period_start == start,
+                    or_(
+                        Score.points > points,
+                        and_(Score.points == points, Score.correct > correct),
+                        and_(
+                            Score.points == points,
+                            Score.correct == correct,
+                            Score.user_id < user_id,
+                        ),
+                    ),
+                )
+            )
+        ).scalar_one()
+        return ahead + 1, points, correct, answered
+
+    async def reset_chat(self, chat_id: int) -> int:
+        result = await self.session.execute(delete(Score).where(Score.chat_id == chat_id))
+        return result.rowcount or 0
