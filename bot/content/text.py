@@ -150,7 +150,7 @@ def _last_word_pattern(word: str, inflect: bool) -> str:
     ("tune" -> tunes, tuned, tuning; "embedding" -> embed, embeds, embedded)."""
     word = word.lower()
     if not word[-1:].isalpha():
-        return _spell(word)
+        return _spell(word) + "s?"  # "T5s"
     bases = _word_bases(word) if inflect else {word, singular_key(word)}
     parts = []
     for base in sorted(bases, key=lambda b: (-len(b), b)):

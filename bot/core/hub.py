@@ -16,8 +16,10 @@ from datetime import UTC, datetime
 from bot.core.adapter import Adapter
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Event
-from bot.core.replies import AskQuestion, Reply
+from bot.core.flood import FloodGuard
+from bot.core.replies import AskQuestion, Notice, Reply
 from bot.core.services import QuizService, Wakeup
+from bot.i18n import interface_lang, t
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ class Hub:
         self.quiz = quiz
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
+        self.flood = FloodGuard()
         self._timers: dict[int, asyncio.Task] = {}
         self._closed = False
 
@@ -42,6 +45,21 @@ class Hub:
 
     async def handle(self, event: Event) -> list[Reply]:
         """Dispatch one event; arm timers for the questions it opened."""
+        user_key = f"{event.chat.platform}:{event.sender.platform_user_id}"
+        local = event.chat.platform == "console"  # one person at a keyboard cannot flood others
+        allowed, warn = (True, False) if local else await self.flood.admit(user_key)
+        if not allowed:
+            if not warn:
+                return []
+            lang = interface_lang(event.sender.lang)
+            return [
+                Notice(
+                    event.chat,
+                    t(lang, "flood.slow_down"),
+                    kind="refused",
+                    private_to=event.sender.platform_user_id,
+                )
+            ]
         replies = await self.dispatcher.dispatch(event)
         await self._arm(replies)
         return replies

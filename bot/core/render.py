@@ -12,6 +12,7 @@ from bot.i18n import t
 
 MEDALS = ("🥇", "🥈", "🥉")
 OPTION_LABELS = "ABCDEFGHIJ"
+TABLE_ROWS = 20  # a round table longer than this would not fit a Discord message
 
 
 def question_text(lang: str, question: Question, position: int, total: int, typed_hint: str) -> str:
@@ -30,6 +31,12 @@ def answer_line(lang: str, question: Question) -> str:
         label = OPTION_LABELS[question.correct_option]
         return t(lang, "result.answer_option", label=label, answer=question.answer)
     return t(lang, "result.answer", answer=question.answer)
+
+
+def short_name(name: str, limit: int = 32) -> str:
+    """Display names are the users' own text: keep them short enough for any board."""
+    name = " ".join(name.split())
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def standing_line(lang: str, row: Standing) -> str:
@@ -57,7 +64,8 @@ def result_text(
         lines.append(question.explanation)
     if not solo:
         if winners:
-            lines.append(t(lang, "result.winners", names=", ".join(winners[:10])))
+            names = ", ".join(short_name(w) for w in winners[:10])
+            lines.append(t(lang, "result.winners", names=names))
             if len(winners) > 10:
                 lines.append(t(lang, "result.more_winners", count=len(winners) - 10))
         else:
@@ -83,7 +91,9 @@ def round_over_text(lang: str, reason: str, table: list[Standing], solo: bool) -
     lines += [standing_line(lang, row) for row in table[:3]]
     if len(table) > 3:
         lines.append(t(lang, "round.table"))
-        lines += [standing_line(lang, row) for row in table[3:50]]
+        lines += [standing_line(lang, row) for row in table[3:TABLE_ROWS]]
+    if len(table) > TABLE_ROWS:
+        lines.append(t(lang, "result.more_winners", count=len(table) - TABLE_ROWS))
     return "\n".join(lines)
 
 

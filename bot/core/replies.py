@@ -40,6 +40,9 @@ class AskQuestion(Reply):
     lang: str = "en"  # interface language for the adapter's own labels
     typed_hint: str = ""  # how to answer a typed question on this kind of chat
     header: str = ""  # "Question 3/10" in the interface language
+    # The reference answers must carry (buttons, modals) when it is not "rq:<round_question_id>":
+    # practice questions use "pr:<practice item id>".
+    question_ref: str = ""
 
 
 @dataclass(frozen=True, slots=True)

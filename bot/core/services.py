@@ -180,6 +180,7 @@ class QuizService:
             chat_ref,
             render.question_text(lang, question, rq.position, round_.total, typed_hint),
             round_question_id=rq.id,
+            question_ref=f"rq:{rq.id}",
             question=question,
             position=rq.position,
             total=round_.total,
@@ -198,7 +199,9 @@ class QuizService:
             user = await uow.users.get_or_create(event.chat.platform, event.sender, now)
             if await uow.answers.seen(dedup_key):
                 return []  # a redelivered update: already counted once
-            found = await self._find_question(uow, event, now)
+            found = await self._find_question(uow, event, now)  # locks the round
+            if await uow.answers.seen(dedup_key):
+                return []  # the same update, handled by another process while we waited
             if isinstance(found, list):
                 await uow.commit()
                 return found

@@ -1,0 +1,91 @@
+"""Two bot processes on one database: every answer counted once, every question closed once,
+the round ended once. Each "process" is a QuizService with its own engine and connection pool,
+so the database is the only thing they share."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from bot.core.boards import BoardService
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import ChatRef, Command, OptionAnswer, Sender
+from bot.core.replies import AskQuestion, QuestionResult, RoundOver
+from bot.core.services import QuizService
+from bot.storage import db
+from bot.storage.uow import unit_of_work_factory
+from tests.conftest import count_rows
+
+GROUP = ChatRef("test", "busy-group", "group", "Busy")
+ADMIN = Sender("1", "Admin", "en", is_admin=True)
+PLAYERS = [Sender(str(1000 + i), f"Player {i}", "en") for i in range(30)]
+
+
+def of_type(replies, kind):
+    return [r for r in replies if isinstance(r, kind)]
+
+
+async def test_two_processes_share_one_round(database_url, mini_glossary, clock):
+    engines = [db.create_engine(database_url) for _ in range(2)]
+    try:
+        a, b = (
+            QuizService(
+                unit_of_work_factory(db.session_factory(e)), mini_glossary, rng=random.Random(i)
+            )
+            for i, e in enumerate(engines)
+        )
+        admin = Dispatcher(a, BoardService(a.uow))
+        for key, value in (("types", "mc"), ("questions", "3")):
+            await admin.dispatch(
+                Command(GROUP, ADMIN, f"set-{key}", clock(), name="settings", args=(key, value))
+            )
+        everything = await a.start_round(GROUP, ADMIN, clock())
+        ask = of_type(everything, AskQuestion)[0]
+        round_id = None
+
+        for position in (1, 2, 3):
+            assert ask.position == position
+            clock.advance(3)
+            # Every answer reaches both processes (redelivered behind a load balancer), at once.
+            events = [
+                OptionAnswer(
+                    GROUP,
+                    p,
+                    f"upd-{position}-{p.platform_user_id}",
+                    clock(),
+                    option=random.Random(p.platform_user_id).randrange(4),
+                    question_ref=f"rq:{ask.round_question_id}",
+                )
+                for p in PLAYERS
+            ]
+            jobs = [svc.answer(e) for e in events for svc in (a, b)]
+            random.Random(position).shuffle(jobs)
+            step = [r for replies in await asyncio.gather(*jobs) for r in replies]
+            if round_id is None:
+                async with a.uow() as uow:
+                    round_id = (await uow.rounds.question(ask.round_question_id)).round_id
+            if not of_type(step, QuestionResult):
+                # Nobody closed it early (the first question waits for the clock): both
+                # processes' timers fire at the deadline.
+                clock.advance(30)
+                ticks = await asyncio.gather(a.tick(round_id, clock()), b.tick(round_id, clock()))
+                step += [r for replies in ticks for r in replies]
+            everything += step
+            assert len(of_type(step, QuestionResult)) == 1, "each question closes once"
+            if position < 3:
+                asks = of_type(step, AskQuestion)
+                assert len(asks) == 1, "the next question is asked once"
+                ask = asks[0]
+
+        assert len(of_type(everything, QuestionResult)) == 3
+        overs = of_type(everything, RoundOver)
+        assert len(overs) == 1, "the round ends once, with one podium"
+        assert await count_rows(a.uow, "answers") == 3 * len(PLAYERS)
+        async with a.uow() as uow:
+            players = [(p.answered, p.points) for p in await uow.rounds.players(round_id)]
+        assert len(players) == len(PLAYERS) and all(answered == 3 for answered, _ in players)
+        table = overs[0].table
+        assert sum(s.points for s in table) == sum(points for _, points in players)
+    finally:
+        for engine in engines:
+            await engine.dispose()
