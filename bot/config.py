@@ -152,7 +152,7 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: bool = True)
         if any(c.isspace() for c in raw):
             raise ConfigError("DISCORD_BOT_TOKEN must not contain spaces")
         values["discord_token"] = Secret(raw)
-    if raw := env.get("QUIZBOT_CONTENT"):
+    if raw := env.get("QUIZBOT_CONTENT_DIR"):
         values["content_paths"] = tuple(Path(p).expanduser() for p in raw.split(os.pathsep) if p)
     if raw := env.get("QUIZBOT_LOG_LEVEL"):
         if raw.upper() not in LOG_LEVELS:

@@ -75,51 +75,77 @@ class ConsoleAdapter:
 
     def play(self, runner: asyncio.Runner, request: RoundRequest) -> int:
         """Play one round in the terminal; returns the exit status."""
-        run = runner.run
         now = self.hub.clock
-        resumed = run(self.hub.quiz.current_question(self.chat, self.sender, now()))
+        resumed = runner.run(self.hub.quiz.current_question(self.chat, self.sender, now()))
         if resumed is not None:
             self._say(t(self.lang, "console.resumed"))
             self._print(resumed)
         else:
-            replies = run(self.hub.quiz.start_round(self.chat, self.sender, now(), request))
+            replies = runner.run(self.hub.quiz.start_round(self.chat, self.sender, now(), request))
             self._show(replies)
             if not any(isinstance(r, AskQuestion) for r in replies):
                 return 1
+        return self._loop(runner, self._stop_round)
+
+    def practice(self, runner: asyncio.Runner, kind: str = "practice") -> int:
+        """A spaced-repetition session (`practice`) or a replay of missed terms (`review`)."""
+        replies = runner.run(self.hub.handle(self._command(kind)))
+        self._show(replies)
+        if not any(isinstance(r, AskQuestion) for r in replies):
+            return 0  # nothing due: the reply said when to come back
+        return self._loop(runner, lambda run: self._stop_practice(run, kind))
+
+    def _loop(self, runner: asyncio.Runner, finish: Callable) -> int:
         try:
             while not self._over:
                 line = self._read()
                 if line is None or line.strip().lower() in QUIT_WORDS:
-                    self._finish(run)
+                    finish(runner.run)
                     break
-                self._show(run(self._handle(line)))
+                self._show(runner.run(self._handle(line)))
         except KeyboardInterrupt:
             self._say("")
-            self._finish(run)
+            finish(runner.run)
+        self._say(t(self.lang, "console.bye"))
         return 0
+
+    def _command(self, name: str, *args: str) -> Command:
+        event_id = f"console-{self.hub.clock().timestamp()}-{next(self._ids)}"
+        return Command(self.chat, self.sender, event_id, self.hub.clock(), name=name, args=args)
 
     async def _handle(self, line: str) -> list[Reply]:
         text = line.strip()
-        event_id = f"console-{self.hub.clock().timestamp()}-{next(self._ids)}"
         if text.lower() in HINT_WORDS:
-            event = Command(self.chat, self.sender, event_id, self.hub.clock(), name="hint")
+            return await self.hub.handle(self._command("hint"))
+        event_id = f"console-{self.hub.clock().timestamp()}-{next(self._ids)}"
+        asked = self._last_question
+        ref = (asked.question_ref or None) if asked else None
+        question = asked.question if asked else None
+        if question is not None and question.is_multiple_choice and _is_option(text, question):
+            event = OptionAnswer(
+                self.chat,
+                self.sender,
+                event_id,
+                self.hub.clock(),
+                option=_option_index(text),
+                question_ref=ref,
+            )
         else:
-            question = self._last_question.question if self._last_question else None
-            if question is not None and question.is_multiple_choice and _is_option(text, question):
-                event = OptionAnswer(
-                    self.chat, self.sender, event_id, self.hub.clock(), option=_option_index(text)
-                )
-            else:
-                event = TextAnswer(self.chat, self.sender, event_id, self.hub.clock(), text=line)
+            event = TextAnswer(
+                self.chat, self.sender, event_id, self.hub.clock(), text=line, question_ref=ref
+            )
         return await self.hub.handle(event)
 
-    def _finish(self, run: Callable) -> None:
+    def _stop_round(self, run: Callable) -> None:
         if not self._over:
             replies = run(
                 self.hub.quiz.stop_round(self.chat, self.sender, self.hub.clock(), is_admin=True)
             )
             self._show([r for r in replies if isinstance(r, RoundOver)])
-        self._say(t(self.lang, "console.bye"))
+
+    def _stop_practice(self, run: Callable, kind: str) -> None:
+        self._over = True
+        self._show(run(self.hub.handle(self._command(kind, "stop"))))
 
     def _read(self) -> str | None:
         try:

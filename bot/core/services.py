@@ -143,6 +143,8 @@ class QuizService:
             ask = await self._open_next(uow, round_, chat_ref, lang, now)
             await uow.commit()
         intro_key = "round.start.solo" if solo else "round.start.group"
+        if len(questions) == 1:
+            intro_key += ".one"
         intro = t(
             lang,
             intro_key,

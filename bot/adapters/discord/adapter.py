@@ -1,0 +1,453 @@
+"""The Discord adapter: interactions in, messages and embeds out.
+
+Inbound, every slash command, button click and modal becomes a core event handled by the hub;
+the replies are rendered in the interaction's own context: private replies (refusals, answer
+verdicts) as ephemeral messages, round messages (questions, results, the podium) as ordinary
+channel messages. Questions are posted with `channel.send`, never as an interaction response,
+so the closing edit is an ordinary message edit that works long after the interaction expired.
+
+Outbound from the clock (`send`): results, next questions and podiums go to the channel.
+
+Discord drops an interaction that is not acknowledged within 3 seconds: clicks are deferred at
+once, commands are deferred if the core takes longer than `DEFER_AFTER`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import discord
+from discord.ext import commands
+
+from bot.adapters.discord.bot import QuizTranslator, build_bot
+from bot.adapters.discord.commands import QuizCommands
+from bot.adapters.discord.components import DYNAMIC_ITEMS, AnswerModal
+from bot.adapters.discord.render import (
+    Payload,
+    closed_question,
+    payload,
+    question_embed,
+    question_ref,
+    question_view,
+)
+from bot.config import Settings
+from bot.content.model import Question
+from bot.core.events import ChatRef, Command, Event, OptionAnswer, Sender, TextAnswer
+from bot.core.hub import Hub
+from bot.core.replies import (
+    AskQuestion,
+    Confirm,
+    QuestionResult,
+    Reply,
+    RoundOver,
+)
+from bot.i18n import interface_lang, t
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+SHARDS_ENV = "QUIZBOT_DISCORD_SHARDS"
+DEFER_AFTER = 2.0  # seconds a command may take before we defer (Discord allows 3)
+START_TIMEOUT = 60.0  # seconds start() waits for the login and the command sync
+REMEMBERED_QUESTIONS = 5000  # posted question messages kept for their closing edit
+
+
+# ------------------------------------------------------------------ who and where
+
+
+def chat_of(interaction: discord.Interaction) -> ChatRef:
+    """Guild channels are group chats keyed by channel id; DMs are the private study chat."""
+    channel_id = str(interaction.channel_id)
+    if interaction.guild_id is None:
+        return ChatRef(PLATFORM, channel_id, "private", interaction.user.name[:100])
+    guild = interaction.guild.name if interaction.guild else ""
+    channel = getattr(interaction.channel, "name", "") or ""
+    return ChatRef(PLATFORM, channel_id, "group", f"{guild} #{channel}".strip()[:100])
+
+
+def sender_of(interaction: discord.Interaction) -> Sender:
+    is_admin = None
+    if interaction.guild_id is not None:
+        # Resolved for this channel, so a Manage Channels overwrite on it counts too.
+        perms = interaction.permissions
+        is_admin = perms.manage_guild or perms.manage_channels
+    return Sender(
+        str(interaction.user.id),
+        interaction.user.display_name[:64],
+        lang=str(interaction.locale),
+        is_admin=is_admin,
+    )
+
+
+def channel_of(interaction: discord.Interaction) -> discord.abc.Messageable:
+    channel = interaction.channel
+    if isinstance(channel, discord.abc.Messageable):
+        return channel
+    return interaction.client.get_partial_messageable(interaction.channel_id or 0)
+
+
+# ------------------------------------------------------------------ answering one interaction
+
+
+class Responder:
+    """Says things in one interaction: the first message is the interaction response (or fills
+    a deferred one), later ones are followups."""
+
+    def __init__(self, interaction: discord.Interaction) -> None:
+        self.interaction = interaction
+        self.deferred_private: bool | None = None  # set while a deferral waits to be filled
+
+    @property
+    def pending(self) -> bool:
+        """Nothing was said yet: Discord still shows "thinking", or nothing at all."""
+        return not self.interaction.response.is_done() or self.deferred_private is not None
+
+    @property
+    def can_speak_publicly(self) -> bool:
+        return not self.interaction.response.is_done() or self.deferred_private is False
+
+    async def defer(self, *, private: bool) -> None:
+        if not self.interaction.response.is_done():
+            await self.interaction.response.defer(ephemeral=private, thinking=True)
+            self.deferred_private = private
+
+    async def say(self, body: Payload, *, private: bool) -> None:
+        response = self.interaction.response
+        if not response.is_done():
+            await response.send_message(ephemeral=private, **body.kwargs())
+            return
+        if self.deferred_private is False and private:
+            # A public "thinking" placeholder cannot turn private: close it, then whisper.
+            await self.interaction.edit_original_response(content="✔")
+            self.deferred_private = None
+        # The first followup after a deferral fills it (with the deferral's visibility).
+        self.deferred_private = None
+        await self.interaction.followup.send(ephemeral=private, **body.kwargs())
+
+    async def finish(self, lang: str) -> None:
+        """Make sure the interaction got an answer, even when the core had nothing to say."""
+        if self.pending:
+            await self.say(Payload(content=t(lang, "discord.done")), private=True)
+
+
+@dataclass
+class PostedQuestion:
+    channel_id: int
+    message_id: int
+    embed: discord.Embed
+    question: Question | None
+    lang: str
+
+
+# ------------------------------------------------------------------ the adapter
+
+
+class DiscordAdapter:
+    platform = PLATFORM
+
+    def __init__(self, settings: Settings, hub: Hub | None, *, shards: str | None = None) -> None:
+        self.settings = settings
+        self.hub: Hub | None = hub
+        self.app = None  # the App built in setup_hook when no hub was given
+        self.bot: commands.Bot = build_bot(
+            self, os.environ.get(SHARDS_ENV, "") if shards is None else shards
+        )
+        self._questions: OrderedDict[str, PostedQuestion] = OrderedDict()  # by question ref
+        self._open: dict[int, str] = {}  # channel id -> ref of its open question
+        self._set_up = asyncio.Event()
+        self._gateway: asyncio.Task | None = None
+        self._background: set[asyncio.Task] = set()
+
+    # -------------------------------------------------------------- lifecycle
+
+    async def setup(self, bot: commands.Bot) -> None:
+        """discord.py's setup_hook: logged in, not yet connected to the gateway."""
+        if self.hub is None:
+            from bot.app import App
+
+            self.app = await App.create(self.settings, clock=discord.utils.utcnow)
+            self.hub = self.app.hub
+            self.hub.add_adapter(self)
+            self._spawn(self.hub.resume())
+        await bot.tree.set_translator(QuizTranslator())
+        await bot.add_cog(QuizCommands(self))
+        bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        await bot.tree.sync()
+        self._set_up.set()
+
+    async def closed(self) -> None:
+        """discord.py's close(): release what setup() built."""
+        for task in self._background:
+            task.cancel()
+        if self.app is not None:
+            app, self.app = self.app, None
+            await app.close()
+
+    async def start(self) -> None:
+        """Log in and connect in the background; returns once the commands are synced (or
+        raises if the login fails, e.g. a wrong token)."""
+        token = self.settings.discord_token.reveal()
+        if not token:
+            raise RuntimeError("DISCORD_BOT_TOKEN is not set")
+        self._gateway = asyncio.create_task(self.bot.start(token), name="discord-gateway")
+        self._gateway.add_done_callback(_gateway_ended)
+        ready = asyncio.create_task(self._set_up.wait())
+        done, _ = await asyncio.wait(
+            {self._gateway, ready}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+        )
+        ready.cancel()
+        if self._gateway in done and self._gateway.exception() is not None:
+            error = self._gateway.exception()
+            self._gateway = None
+            await self.bot.close()  # release the HTTP session (and an App built in setup)
+            raise error  # LoginFailure and the like: the runner reports it
+        if not done:
+            log.warning("Discord login takes long; carrying on while it connects")
+
+    async def stop(self) -> None:
+        await self.bot.close()  # makes bot.start() return
+        task, self._gateway = self._gateway, None
+        if task is not None:
+            done, _ = await asyncio.wait({task}, timeout=10)
+            if not done:
+                task.cancel()
+
+    # -------------------------------------------------------------- from the hub's timers
+
+    async def send(self, reply: Reply) -> str | None:
+        if reply.private_to and not reply.chat.is_private:
+            return None  # an ephemeral message needs an interaction; nobody else may see it
+        channel = self.bot.get_partial_messageable(int(reply.chat.platform_chat_id))
+        if isinstance(reply, AskQuestion):
+            return await self._post_question(channel, reply)
+        await self._before_round_message(reply)
+        await channel.send(**payload(reply).kwargs())
+        return None
+
+    # -------------------------------------------------------------- inbound
+
+    async def run_command(
+        self,
+        interaction: discord.Interaction,
+        words: Sequence[tuple[str, tuple[str, ...]]],
+        *,
+        personal: bool = False,
+    ) -> None:
+        """One slash command as one or more core commands (e.g. several settings at once).
+        `personal`: the answer only matters to the caller (help, stats), so it is ephemeral
+        in a server."""
+        chat = chat_of(interaction)
+        sender = sender_of(interaction)
+        personal = personal and not chat.is_private
+        responder = Responder(interaction)
+
+        async def handle() -> list[Reply]:
+            replies: list[Reply] = []
+            for i, (name, args) in enumerate(words):
+                event_id = str(interaction.id) if i == 0 else f"{interaction.id}:{i}"
+                event = Command(chat, sender, event_id, self._now(), name=name, args=args)
+                replies += await self._hub.handle(event)
+            return replies
+
+        task = asyncio.ensure_future(handle())
+        done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+        if not done:
+            await responder.defer(private=personal)
+        replies = await task
+        await self._render_all(interaction, responder, replies, personal=personal)
+
+    async def on_option(self, interaction: discord.Interaction, ref: str, option: int) -> None:
+        def event(chat: ChatRef, sender: Sender, at: datetime) -> Event:
+            return OptionAnswer(
+                chat, sender, str(interaction.id), at, option=option, question_ref=ref
+            )
+
+        await self._answer(interaction, event)
+
+    async def on_typed(self, interaction: discord.Interaction, ref: str, text: str) -> None:
+        def event(chat: ChatRef, sender: Sender, at: datetime) -> Event:
+            return TextAnswer(chat, sender, str(interaction.id), at, text=text, question_ref=ref)
+
+        await self._answer(interaction, event)
+
+    async def on_answer_button(self, interaction: discord.Interaction, ref: str) -> None:
+        try:
+            posted = self._questions.get(ref)
+            lang = posted.lang if posted else interface_lang(str(interaction.locale))
+            await interaction.response.send_modal(AnswerModal(ref, lang))
+        except Exception as error:
+            await self.apologize(interaction, error)
+
+    async def on_command_button(
+        self, interaction: discord.Interaction, words: tuple[str, ...]
+    ) -> None:
+        """A yes/no button of a confirmation: take the buttons off, then run the command."""
+        try:
+            if not words:
+                return
+            await interaction.response.edit_message(view=None)
+            responder = Responder(interaction)
+            event = Command(
+                chat_of(interaction),
+                sender_of(interaction),
+                str(interaction.id),
+                self._now(),
+                name=words[0],
+                args=words[1:],
+            )
+            replies = await self._hub.handle(event)
+            await self._render_all(interaction, responder, replies)
+        except Exception as error:
+            await self.apologize(interaction, error)
+
+    async def _answer(
+        self,
+        interaction: discord.Interaction,
+        make_event: Callable[[ChatRef, Sender, datetime], Event],
+    ) -> None:
+        # discord.py only logs what a button or modal handler raises: answer it here.
+        try:
+            chat = chat_of(interaction)
+            responder = Responder(interaction)
+            await responder.defer(private=not chat.is_private)
+            replies = await self._hub.handle(make_event(chat, sender_of(interaction), self._now()))
+            await self._render_all(interaction, responder, replies)
+        except Exception as error:
+            await self.apologize(interaction, error)
+
+    async def apologize(self, interaction: discord.Interaction, error: BaseException) -> None:
+        log.error("Discord interaction %s failed", interaction.id, exc_info=error)
+        body = Payload(content=t(interface_lang(str(interaction.locale)), "discord.error"))
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(ephemeral=True, **body.kwargs())
+            else:
+                await interaction.response.send_message(ephemeral=True, **body.kwargs())
+        except discord.HTTPException as err:
+            log.warning("could not apologise for interaction %s: %s", interaction.id, err)
+
+    # -------------------------------------------------------------- rendering
+
+    async def _render_all(
+        self,
+        interaction: discord.Interaction,
+        responder: Responder,
+        replies: list[Reply],
+        *,
+        personal: bool = False,
+    ) -> None:
+        channel = channel_of(interaction)
+        private_chat = interaction.guild_id is None
+        for reply in replies:
+            if isinstance(reply, AskQuestion):
+                if responder.pending:
+                    notice = Payload(content=t(reply.lang, "discord.question.posted"))
+                    await responder.say(notice, private=True)
+                ref = await self._post_question(channel, reply)
+                await self._hub.posted(reply, ref)
+                continue
+            await self._before_round_message(reply)
+            body = payload(reply)
+            if isinstance(reply, QuestionResult | RoundOver) and not responder.can_speak_publicly:
+                await channel.send(**body.kwargs())  # a round message, not a reply to a click
+                continue
+            private = personal or isinstance(reply, Confirm) or reply.private_to is not None
+            await responder.say(body, private=private and not private_chat)
+        await responder.finish(interface_lang(str(interaction.locale)))
+
+    async def _post_question(self, channel: discord.abc.Messageable, reply: AskQuestion) -> str:
+        embed = question_embed(reply)
+        message = await channel.send(embed=embed, view=question_view(reply))
+        channel_id = message.channel.id
+        # A practice question is never "closed" by a result: retire the previous one now.
+        previous = self._open.get(channel_id)
+        if previous is not None and previous.startswith("pr:"):
+            await self._close_question(previous, None, None)
+        ref = question_ref(reply)
+        self._questions[ref] = PostedQuestion(
+            channel_id, message.id, embed, reply.question, reply.lang
+        )
+        while len(self._questions) > REMEMBERED_QUESTIONS:
+            self._questions.popitem(last=False)
+        self._open[channel_id] = ref
+        return f"dc:msg:{channel_id}:{message.id}"
+
+    async def _before_round_message(self, reply: Reply) -> None:
+        """Close the question message a result or the end of a round is about."""
+        if isinstance(reply, QuestionResult):
+            answer_line = reply.text.strip().partition("\n")[0]
+            ref = f"rq:{reply.round_question_id}"
+            await self._close_question(ref, reply.question, answer_line)
+        elif isinstance(reply, RoundOver):
+            # A stopped round ends without a result: just disable what is still open.
+            ref = self._open.get(int(reply.chat.platform_chat_id))
+            if ref is not None:
+                await self._close_question(ref, None, None)
+
+    async def _close_question(
+        self, ref: str, question: Question | None, answer_line: str | None
+    ) -> None:
+        posted = self._questions.pop(ref, None)
+        if posted is None:
+            # Posted before a restart: the message keeps its buttons, and a late click is
+            # told so by the core.
+            log.debug("question %s was not posted by this process; not editing it", ref)
+            return
+        if self._open.get(posted.channel_id) == ref:
+            del self._open[posted.channel_id]
+        embed, view = closed_question(
+            posted.embed,
+            ref,
+            question or posted.question,
+            answer_line,
+            t(posted.lang, "discord.answer_button"),
+        )
+        message = self.bot.get_partial_messageable(posted.channel_id).get_partial_message(
+            posted.message_id
+        )
+        try:
+            await message.edit(embed=embed, view=view)
+        except discord.HTTPException as err:
+            log.warning("could not close the question message %s: %s", posted.message_id, err)
+
+    # -------------------------------------------------------------- helpers
+
+    @property
+    def _hub(self) -> Hub:
+        if self.hub is None:
+            raise RuntimeError("the Discord adapter has no hub yet (setup_hook has not run)")
+        return self.hub
+
+    def _now(self) -> datetime:
+        return self._hub.clock()
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+def _gateway_ended(task: asyncio.Task) -> None:
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        log.error("the Discord connection stopped", exc_info=error)
+
+
+def create_bot(settings: Settings, hub: Hub | None = None) -> commands.Bot:
+    """The configured discord.py bot, not started (tests run it offline with simcord).
+
+    With a hub, the bot's adapter is registered on it, so timer-driven replies reach this bot.
+    Without one, the bot builds the whole App in its setup_hook and closes it in close().
+    """
+    adapter = DiscordAdapter(settings, hub)
+    if hub is not None:
+        hub.add_adapter(adapter)
+    return adapter.bot
