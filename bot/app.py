@@ -13,6 +13,8 @@ from bot.content.glossary import load_glossary
 from bot.content.model import Glossary
 from bot.core.boards import BoardService
 from bot.core.dispatcher import Dispatcher
+from bot.core.features import Features
+from bot.core.features import register as register_features
 from bot.core.hub import Clock, Hub, utc_now
 from bot.core.services import QuizService
 from bot.storage import db
@@ -31,6 +33,7 @@ class App:
     boards: BoardService
     dispatcher: Dispatcher
     hub: Hub
+    features: Features
 
     @classmethod
     async def create(
@@ -53,27 +56,16 @@ class App:
         quiz = QuizService(uow, glossary)
         boards = BoardService(uow)
         dispatcher = Dispatcher(quiz, boards)
-        _register_features(dispatcher, uow, glossary, clock)
-        hub = Hub(dispatcher, quiz, clock)
+        features = register_features(dispatcher, uow, glossary, clock)
+        hub = Hub(dispatcher, quiz, clock, practice=features.practice)
         log.info(
             "ready: %d glossary entries, database %s, in %.2f s",
             len(glossary),
             engine.url.render_as_string(hide_password=True),
             time.perf_counter() - started,
         )
-        return cls(settings, engine, uow, glossary, quiz, boards, dispatcher, hub)
+        return cls(settings, engine, uow, glossary, quiz, boards, dispatcher, hub, features)
 
     async def close(self) -> None:
         await self.hub.close()
         await self.engine.dispose()
-
-
-def _register_features(
-    dispatcher: Dispatcher, uow: UnitOfWorkFactory, glossary: Glossary, clock: Clock
-) -> None:
-    """Optional feature modules (practice, statistics, images) plug their commands in here."""
-    try:
-        from bot.core import features
-    except ImportError:
-        return
-    features.register(dispatcher, uow, glossary, clock)

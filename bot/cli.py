@@ -51,6 +51,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     play.set_defaults(func=cmd_play)
 
+    for kind, text in (
+        ("practice", "study the terms due for review today, then new ones (spaced repetition)"),
+        ("review", "replay the terms you missed in the last week"),
+    ):
+        study = sub.add_parser(
+            kind,
+            help=text,
+            description=text[0].upper() + text[1:] + ". "
+            "Progress is saved after every answer; quit with 'quit' or Ctrl-D.",
+        )
+        study.add_argument(
+            "--ui",
+            choices=("en", "zh"),
+            default=None,
+            help="interface language (default: from $LANG)",
+        )
+        study.set_defaults(func=cmd_practice, kind=kind)
+
     run = sub.add_parser(
         "run",
         help="run the bot on every platform whose token is set",
@@ -151,6 +169,30 @@ def cmd_play(args: argparse.Namespace) -> int:
                 path = settings.database_url.split("///", 1)[-1]
                 console._say(t(ui, "console.saved", path=path))
             return status
+        finally:
+            runner.run(app.close())
+
+
+def cmd_practice(args: argparse.Namespace) -> int:
+    import os
+
+    from bot.adapters.console import ConsoleAdapter
+    from bot.app import App
+    from bot.content.glossary import GlossaryError
+    from bot.i18n import interface_lang
+
+    settings = _settings()
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    ui = interface_lang(args.ui, os.environ.get("LANG"))
+    with asyncio.Runner() as runner:
+        try:
+            app = runner.run(App.create(settings))
+        except GlossaryError as err:
+            return _glossary_problem(err)
+        try:
+            console = ConsoleAdapter(app.hub, lang=ui)
+            app.hub.add_adapter(console)
+            return console.practice(runner, args.kind)
         finally:
             runner.run(app.close())
 

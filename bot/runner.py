@@ -18,6 +18,32 @@ portal) in the environment or in a .env file, then run `quizbot run` again.
 To play in this terminal without any token, run `quizbot play`."""
 
 
+REMINDER_PERIOD = 60.0  # seconds between looks for due daily reminders
+
+
+async def _send_reminders(app, stop_event: asyncio.Event) -> None:
+    """Once a minute, message the learners whose daily reminder time has come and who have
+    reviews due, on platforms that let a bot write first."""
+    from bot.core.events import ChatRef
+    from bot.core.replies import Notice
+
+    while not stop_event.is_set():
+        try:
+            due = await app.features.practice.due_reminders(app.hub.clock())
+            notices = [
+                Notice(ChatRef(platform, chat_id, "private"), text, kind="info")
+                for platform, chat_id, text in due
+                if platform in app.hub.adapters
+            ]
+            await app.hub.deliver(notices)
+        except Exception:
+            log.exception("sending reminders failed; trying again in a minute")
+        try:
+            await asyncio.wait_for(stop_event.wait(), REMINDER_PERIOD)
+        except TimeoutError:
+            pass
+
+
 async def run_bots(settings: Settings, *, stop_event: asyncio.Event | None = None) -> int:
     if not settings.telegram_token and not settings.discord_token:
         print(NO_TOKEN_MESSAGE, file=sys.stderr)
@@ -59,8 +85,10 @@ async def run_bots(settings: Settings, *, stop_event: asyncio.Event | None = Non
             started.append(adapter)
             log.info("%s adapter started", adapter.platform)
         await app.hub.resume()
+        reminders = asyncio.create_task(_send_reminders(app, stop_event))
         await stop_event.wait()
         log.info("stopping")
+        reminders.cancel()
     finally:
         for adapter in reversed(started):
             try:

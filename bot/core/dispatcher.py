@@ -24,7 +24,19 @@ MAX_ARG_LEN = 64
 # Extra use cases registered by feature modules (practice, stats): name -> handler.
 CommandHandler = Callable[[Command, bool], Awaitable[list[Reply]]]
 
-HELP_COMMANDS = ("quiz", "stop", "hint", "leaderboard", "stats", "settings", "lang", "help")
+HELP_LINES = (
+    "help.quiz",
+    "help.stop",
+    "help.hint",
+    "help.leaderboard",
+    "help.stats",
+    "help.practice",
+    "practice.help.review",
+    "practice.help.remind",
+    "help.settings",
+    "help.lang",
+    "help.help",
+)
 
 
 class Dispatcher:
@@ -85,6 +97,10 @@ class Dispatcher:
         if name == "stop":
             return await self.quiz.stop_round(cmd.chat, cmd.sender, now, is_admin=is_admin)
         if name == "hint":
+            if "_hint" in self.extra:  # a practice session takes its own hints
+                replies = await self.extra["_hint"](cmd, is_admin)
+                if replies is not None:
+                    return replies
             return await self.quiz.hint(cmd.chat, cmd.sender, now)
         if name in ("leaderboard", "top", "board"):
             return await self._leaderboard(cmd, args, lang)
@@ -131,7 +147,7 @@ class Dispatcher:
         board = await self.boards.leaderboard(cmd.chat, cmd.sender, cmd.at, scope, period)
         replies: list[Reply] = [board]
         if image and "_board_image" in self.extra:
-            replies += await self.extra["_board_image"](cmd, False) or []  # type: ignore[arg-type]
+            replies += await self.extra["_board_image"](cmd, board) or []  # type: ignore[arg-type]
         return replies
 
     @staticmethod
@@ -151,6 +167,6 @@ def _request(args: tuple[str, ...]) -> RoundRequest:
 
 def help_text(lang: str, private: bool) -> str:
     lines = [t(lang, "help.intro")]
-    lines += [t(lang, f"help.{name}") for name in HELP_COMMANDS]
+    lines += [t(lang, key) for key in HELP_LINES]
     lines.append(t(lang, "help.private" if private else "help.group"))
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from bot.core.adapter import Adapter
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Event
 from bot.core.flood import FloodGuard
+from bot.core.practice import PracticeService
 from bot.core.replies import AskQuestion, Notice, Reply
 from bot.core.services import QuizService, Wakeup
 from bot.i18n import interface_lang, t
@@ -31,9 +32,17 @@ def utc_now() -> datetime:
 
 
 class Hub:
-    def __init__(self, dispatcher: Dispatcher, quiz: QuizService, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        quiz: QuizService,
+        clock: Clock = utc_now,
+        *,
+        practice: PracticeService | None = None,
+    ) -> None:
         self.dispatcher = dispatcher
         self.quiz = quiz
+        self.practice = practice
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
         self.flood = FloodGuard()
@@ -82,7 +91,11 @@ class Hub:
 
     async def posted(self, reply: Reply, ref: str | None) -> None:
         """Remember the platform's handle on a posted question, so answers can find it."""
-        if isinstance(reply, AskQuestion) and ref:
+        if not isinstance(reply, AskQuestion) or not ref:
+            return
+        if reply.question_ref.startswith("pr:") and self.practice is not None:
+            await self.practice.set_platform_ref(int(reply.question_ref[3:]), ref)
+        elif reply.round_question_id:
             await self.quiz.set_platform_ref(reply.round_question_id, ref)
 
     async def resume(self) -> None:

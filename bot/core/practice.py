@@ -136,8 +136,13 @@ def interval_text(lang: str, delta: timedelta) -> str:
     if seconds < 3600 - 30:
         return t(lang, "practice.in.minutes", count=round(seconds / 60))
     if seconds < 86400 - 1800:
-        return t(lang, "practice.in.hours", count=max(1, round(seconds / 3600)))
+        hours = max(1, round(seconds / 3600))
+        if hours == 1:
+            return t(lang, "practice.in.hour")
+        return t(lang, "practice.in.hours", count=hours)
     days = round(seconds / 86400)
+    if days == 1:
+        return t(lang, "practice.in.day")
     if days < 60:
         return t(lang, "practice.in.days", count=days)
     return t(lang, "practice.in.months", count=round(days / 30))
@@ -242,7 +247,13 @@ class PracticeService:
                 except IntegrityError:
                     # The same user started a session a moment ago in another process.
                     return [Notice(chat_ref, t(ctx.lang, "practice.busy"), kind="refused")]
-                replies.append(await self._intro(ctx, session, now))
+                intro = await self._intro(ctx, session, now)
+                following = await self._next(ctx, session, now)
+                if session.status == "active":
+                    replies.append(intro)  # only worth saying when a question follows
+                replies += following
+                await uow.commit()
+                return replies
             replies += await self._next(ctx, session, now)
             await uow.commit()
         return replies
@@ -302,6 +313,19 @@ class PracticeService:
                 ask = await self._ask(ctx, session, item)
             await uow.commit()
         return ask
+
+    async def lang_of(self, chat_ref: ChatRef, sender: Sender, now: datetime) -> str:
+        """The interface language of a chat (for a message or picture made elsewhere)."""
+        async with self.uow() as uow:
+            ctx = await self._context(uow, chat_ref, sender, now)
+            await uow.commit()
+        return ctx.lang
+
+    async def notice(
+        self, chat_ref: ChatRef, sender: Sender, now: datetime, key: str, *, kind: str = "info"
+    ) -> Notice:
+        lang = await self.lang_of(chat_ref, sender, now)
+        return Notice(chat_ref, t(lang, key), kind=kind, private_to=sender.platform_user_id)
 
     async def set_platform_ref(self, item_id: int, ref: str) -> None:
         """Remember the platform's handle (a poll id) of a posted practice question."""

@@ -1,0 +1,140 @@
+"""Plugs practice, review, reminders, statistics and the leaderboard image into the dispatcher.
+
+`bot.app` calls `register` once at start-up. Command handlers take `(Command, is_admin)`; two
+hooks have a leading underscore: `_answer` sees every answer before the quiz service (and returns
+None when it is not for a practice question), `_board_image` draws `leaderboard ... image`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+
+from bot.content.model import Glossary
+from bot.core import charts
+from bot.core.boards import PERIOD_ARGS, SCOPES, BoardService
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import Command, OptionAnswer, TextAnswer
+from bot.core.hub import Clock
+from bot.core.practice import PracticeService
+from bot.core.replies import Image, Leaderboard, Reply
+from bot.core.stats import StatsService
+from bot.i18n import t
+from bot.storage.repositories import period_start, previous_period_start
+from bot.storage.uow import UnitOfWorkFactory
+
+
+@dataclass
+class Features:
+    practice: PracticeService
+    stats: StatsService
+    boards: BoardService
+
+
+def register(
+    dispatcher: Dispatcher,
+    uow: UnitOfWorkFactory,
+    glossary: Glossary,
+    clock: Clock,
+    *,
+    rng: random.Random | None = None,
+    practice: PracticeService | None = None,
+) -> Features:
+    """Register the commands; returns the services (the runner needs `practice.due_reminders`,
+    the console `practice.current_question`)."""
+    features = Features(
+        practice=practice or PracticeService(uow, glossary, rng=rng),
+        stats=StatsService(uow, glossary),
+        boards=dispatcher.boards,
+    )
+    svc = features.practice
+
+    async def practice_cmd(cmd: Command, is_admin: bool) -> list[Reply]:
+        sub = _args(cmd)[0] if cmd.args else ""
+        if sub in ("", "start"):
+            return await svc.start(cmd.chat, cmd.sender, cmd.at)
+        if sub == "stop":
+            return await svc.stop(cmd.chat, cmd.sender, cmd.at)
+        if sub in ("more", "new"):
+            return await svc.start(cmd.chat, cmd.sender, cmd.at, more=True)
+        if sub == "hint":
+            found = await svc.hint(cmd.chat, cmd.sender, cmd.at)
+            return found or [await svc.notice(cmd.chat, cmd.sender, cmd.at, "practice.no_question")]
+        return [await svc.notice(cmd.chat, cmd.sender, cmd.at, "practice.usage", kind="usage")]
+
+    async def review_cmd(cmd: Command, is_admin: bool) -> list[Reply]:
+        if _args(cmd)[:1] == ("stop",):
+            return await svc.stop(cmd.chat, cmd.sender, cmd.at)
+        return await svc.start(cmd.chat, cmd.sender, cmd.at, kind="review")
+
+    async def remind_cmd(cmd: Command, is_admin: bool) -> list[Reply]:
+        return await svc.remind(cmd.chat, cmd.sender, cmd.at, _args(cmd))
+
+    async def stats_cmd(cmd: Command, is_admin: bool) -> list[Reply]:
+        return await features.stats.stats(cmd.chat, cmd.sender, cmd.at)
+
+    async def answer_hook(event: TextAnswer | OptionAnswer, _unused: bool) -> list[Reply] | None:
+        return await svc.answer(event)
+
+    async def hint_hook(cmd: Command, is_admin: bool) -> list[Reply] | None:
+        return await svc.hint(cmd.chat, cmd.sender, cmd.at)
+
+    async def board_image(cmd: Command, board: Leaderboard | bool | None) -> list[Reply]:
+        # The dispatcher passes False today and the board is drawn again; passing the
+        # Leaderboard it already built would save that query.
+        if not isinstance(board, Leaderboard):
+            board = await _rebuild_board(features.boards, cmd)
+            if board is None:
+                return []
+        lang = await svc.lang_of(cmd.chat, cmd.sender, cmd.at)
+        return [await board_card(cmd, board, lang)]
+
+    dispatcher.register("practice", practice_cmd)
+    dispatcher.register("review", review_cmd)
+    dispatcher.register("remind", remind_cmd)
+    dispatcher.register("stats", stats_cmd)
+    dispatcher.register("_answer", answer_hook)  # type: ignore[arg-type]
+    dispatcher.register("_hint", hint_hook)  # type: ignore[arg-type]
+    dispatcher.register("_board_image", board_image)  # type: ignore[arg-type]
+    return features
+
+
+async def board_card(cmd: Command, board: Leaderboard, lang: str) -> Image:
+    """The PNG card of a leaderboard, captioned with its title; `lang` is the chat's."""
+    title = board.title
+    if not charts.can_draw(title):
+        title = _title_in(charts.label_lang(lang), board, cmd)
+    png = await asyncio.to_thread(
+        charts.leaderboard_card, title, list(board.rows), caller=board.caller, lang=lang
+    )
+    return Image(board.chat, board.title, png=png, filename="leaderboard.png")
+
+
+def _title_in(lang: str, board: Leaderboard, cmd: Command) -> str:
+    """The board's title in another language (the card's, when the chat's cannot be drawn)."""
+    period, previous = PERIOD_ARGS.get(board.period, ("all", False))
+    start = previous_period_start(period, cmd.at) if previous else period_start(period, cmd.at)
+    return t(
+        lang,
+        "board.title",
+        scope=t(lang, f"board.scope.{board.scope}"),
+        period=t(lang, f"board.period.{board.period}"),
+        since=start.isoformat() if period != "all" else "",
+    ).rstrip(" ·")
+
+
+async def _rebuild_board(boards: BoardService, cmd: Command) -> Leaderboard | None:
+    scope, period = "chat", "all"
+    for arg in _args(cmd):
+        if arg in SCOPES:
+            scope = arg
+        elif arg in PERIOD_ARGS:
+            period = arg
+        elif arg not in ("image", "img", "picture"):
+            return None
+    return await boards.leaderboard(cmd.chat, cmd.sender, cmd.at, scope, period)
+
+
+def _args(cmd: Command) -> tuple[str, ...]:
+    return tuple(a.lower()[:64] for a in cmd.args[:8])
