@@ -133,7 +133,7 @@ def test_intervals_and_time_zones_read_naturally():
 
 async def test_new_terms_are_capped_per_day_and_rated_by_speed(h, uow_factory):
     replies = await h.command("practice")
-    assert "0 due for review, up to 3 new terms" in first(replies, Notice).text
+    assert "due for review: 0; new terms left for today: 3" in first(replies, Notice).text
     ask = first(replies, AskQuestion)
     assert ask.question_ref.startswith("pr:") and ask.question.options  # new term: choices
     assert ask.text.startswith("Practice · 1 · new term")
@@ -152,7 +152,7 @@ async def test_new_terms_are_capped_per_day_and_rated_by_speed(h, uow_factory):
     done = first(replies, Notice).text
     assert "Session done: 3 answered, 3 right." in done
     assert "Next review in 8 days." in done
-    assert "You started 3 new terms today (daily limit 3)" in done
+    assert "New terms started today: 3 (daily limit 3)" in done
 
     # Still the same day: nothing new; `practice more` opens five more.
     h.clock.advance(3600)
@@ -176,7 +176,7 @@ async def test_new_terms_are_capped_per_day_and_rated_by_speed(h, uow_factory):
     h.clock.advance(86400)
     await h.command("practice", "stop")
     replies = await h.command("practice")
-    assert "up to 3 new terms" in first(replies, Notice).text
+    assert "new terms left for today: 3" in first(replies, Notice).text
 
 
 async def test_due_terms_come_first_in_due_order_over_several_days(h):
@@ -201,7 +201,7 @@ async def test_due_terms_come_first_in_due_order_over_several_days(h):
     # A quarter of an hour later both learning terms are due: the most overdue first.
     h.clock.advance(15 * 60)
     replies = await h.command("practice")
-    assert "2 due for review" in first(replies, Notice).text
+    assert "due for review: 2" in first(replies, Notice).text
     ask = first(replies, AskQuestion)
     assert ask.question.entry_id == terms["again"]
     assert not ask.text.endswith("new term")
@@ -273,7 +273,7 @@ async def test_idle_session_ends_by_itself_and_progress_stays(h, uow_factory):
     assert await count_rows(uow_factory, "cards") == 1
     replies = await h.command("practice")
     assert asked(replies) is not None
-    assert "up to 2 new terms today" in first(replies, Notice).text  # one was learnt already
+    assert "new terms left for today: 2" in first(replies, Notice).text  # one was learnt already
 
 
 async def test_stop_then_text_goes_back_to_the_quiz(h):

@@ -1,0 +1,374 @@
+"""The Telegram adapter: python-telegram-bot updates in, core events out, replies rendered back.
+
+It shares the event loop with the other adapters, so it never calls `run_polling`: `start()`
+initializes the Application and starts long polling (or a webhook server when
+QUIZBOT_TELEGRAM_WEBHOOK_URL is set), `stop()` undoes it.
+
+Inbound, every command is routed as `Command(name, args)` (the dispatcher knows the commands);
+in private chats any other text is an answer; in groups only replies to the bot's messages are
+(that is all a bot sees in privacy mode). Quiz polls answer through `poll_answer` updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, Chat, Message, Update, User
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    PollAnswerHandler,
+    PollHandler,
+    filters,
+)
+
+from bot.adapters.telegram import text as tg
+from bot.adapters.telegram.network import QuizRateLimiter, call, quiet_http_logs
+from bot.adapters.telegram.outbound import Context, Outbox
+from bot.config import Settings
+from bot.core.events import ChatRef, Command, Event, OptionAnswer, Sender, TextAnswer
+from bot.core.hub import Hub
+from bot.core.replies import AskQuestion, Image, Reply
+from bot.i18n import t
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "poll"]
+MENU = (
+    "quiz",
+    "stop",
+    "hint",
+    "leaderboard",
+    "stats",
+    "practice",
+    "review",
+    "settings",
+    "lang",
+    "help",
+)
+MENU_LANGS = (None, "zh")  # None: the default list, shown to every other language
+ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+START_TRIES = 6  # initialize(): 1 + 2 + 4 + 8 + 16 s of patience for a network outage
+
+
+class TelegramAdapter:
+    platform = "telegram"
+
+    def __init__(
+        self,
+        settings: Settings,
+        hub: Hub,
+        *,
+        rate_limiter: BaseRateLimiter | None = None,
+        poll_timeout: float = 30,
+        admin_cache_seconds: float = 60,
+    ) -> None:
+        self.settings = settings
+        self.hub = hub
+        self.poll_timeout = poll_timeout
+        self.admin_cache_seconds = admin_cache_seconds
+        self.application: Application = (
+            ApplicationBuilder()
+            .token(settings.telegram_token.reveal())
+            .base_url(settings.telegram_base_url)
+            .base_file_url(settings.telegram_base_file_url)
+            .rate_limiter(rate_limiter or QuizRateLimiter())
+            .connect_timeout(10)
+            .read_timeout(20)
+            .write_timeout(30)  # photo uploads
+            .pool_timeout(10)
+            .build()
+        )
+        self.outbox = Outbox(
+            self.application.bot, image_button="_board_image" in hub.dispatcher.extra
+        )
+        self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
+        self._initialized = False
+        self._stopping = False
+        self._add_handlers()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        quiet_http_logs(self.settings.telegram_token.reveal())
+        await self._initialize()
+        await self._register_menu()
+        app = self.application
+        await app.start()
+        if self.settings.telegram_webhook_url:
+            url = self.settings.telegram_webhook_url
+            secret = self.settings.telegram_webhook_secret.reveal() or None
+            await app.updater.start_webhook(
+                listen=self.settings.telegram_webhook_listen,
+                port=self.settings.telegram_webhook_port,
+                url_path=urlsplit(url).path.lstrip("/"),
+                webhook_url=url,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+                bootstrap_retries=3,
+            )
+            log.info("telegram: webhook mode on port %d", self.settings.telegram_webhook_port)
+        else:
+            await app.updater.start_polling(
+                poll_interval=0,
+                timeout=self.poll_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+                bootstrap_retries=3,
+            )
+            log.info("telegram: polling as @%s", app.bot.username)
+
+    async def _initialize(self) -> None:
+        delay = 1.0
+        for attempt in range(1, START_TRIES + 1):
+            try:
+                await self.application.initialize()
+                self._initialized = True
+                return
+            except InvalidToken:
+                raise
+            except NetworkError as err:
+                if attempt == START_TRIES:
+                    raise
+                log.warning(
+                    "telegram: cannot reach the Bot API (%s); retrying in %.0f s", err, delay
+                )
+                await asyncio.sleep(delay)
+                delay *= 2
+
+    async def _register_menu(self) -> None:
+        for lang in MENU_LANGS:
+            commands = [BotCommand(name, t(lang or "en", f"telegram.menu.{name}")) for name in MENU]
+            try:
+                await call(
+                    self.application.bot.set_my_commands,
+                    commands,
+                    language_code=lang,
+                    what="setMyCommands",
+                )
+            except TelegramError as err:
+                log.warning("telegram: could not register the command menu: %s", err)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        if self._initialized:
+            await app.shutdown()
+            self._initialized = False
+
+    async def send(self, reply: Reply) -> str | None:
+        """Replies the hub sends on its own (a question's time is up)."""
+        if self._stopping:
+            log.info("telegram: stopping, a %s was not sent", type(reply).__name__)
+            return None
+        try:
+            return await self.outbox.render(reply)
+        except Forbidden as err:  # the user blocked the bot, or it left the group
+            log.warning("telegram: cannot post a %s: %s", type(reply).__name__, err)
+            return None
+
+    # ------------------------------------------------------------------ inbound
+
+    def _add_handlers(self) -> None:
+        app = self.application
+        new_message = filters.UpdateType.MESSAGE  # edits of old messages are not new answers
+        app.add_handler(MessageHandler(filters.COMMAND & new_message, self._on_command))
+        app.add_handler(
+            MessageHandler(filters.TEXT & ~filters.COMMAND & new_message, self._on_text)
+        )
+        app.add_handler(CallbackQueryHandler(self._on_callback))
+        app.add_handler(PollAnswerHandler(self._on_poll_answer))
+        app.add_handler(PollHandler(self._on_poll))
+        app.add_error_handler(self._on_error)
+
+    async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None or chat.type == ChatType.CHANNEL:
+            return
+        parsed = tg.parse_command(message.text or "", context.bot.username)
+        if parsed is None:
+            return
+        name, args = parsed
+        chat_ref = _chat_ref(chat)
+        is_admin = None
+        if not chat_ref.is_private:
+            is_admin = await self._is_admin(chat.id, message.from_user, message)
+        event = Command(
+            chat_ref,
+            _sender(message.from_user, is_admin),
+            str(update.update_id),
+            self.hub.clock(),
+            name=name,
+            args=args,
+        )
+        await self._handle(event, Context(reply_to=message.message_id))
+
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None or message.from_user is None or not message.text:
+            return
+        if chat.type == ChatType.PRIVATE:
+            ref = None
+        else:
+            # Privacy mode: in groups an answer is a reply to the question message. Replies to
+            # other bot messages are passed too; the core ignores refs that name no question.
+            original = message.reply_to_message
+            if chat.type == ChatType.CHANNEL or original is None or original.from_user is None:
+                return
+            if original.from_user.id != context.bot.id:
+                return
+            ref = f"tg:msg:{chat.id}:{original.message_id}"
+        event = TextAnswer(
+            _chat_ref(chat),
+            _sender(message.from_user, None),
+            str(update.update_id),
+            self.hub.clock(),
+            text=message.text,
+            question_ref=ref,
+        )
+        await self._handle(event, Context(reply_to=message.message_id, answer=True))
+
+    async def _on_poll_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        answer = update.poll_answer
+        if answer is None or answer.user is None or not answer.option_ids:
+            return  # a retracted vote, or a vote cast as a chat: nothing to score
+        posted = self.outbox.poll_voted(answer.poll_id)
+        if posted is not None:
+            kind = "private" if posted.private else "group"
+            chat_ref = ChatRef(self.platform, str(posted.chat_id), kind)
+        else:  # posted before a restart: the core finds the chat through the poll
+            chat_ref = ChatRef(self.platform, "", "group")
+        event = OptionAnswer(
+            chat_ref,
+            _sender(answer.user, None),
+            f"poll:{answer.poll_id}:{answer.user.id}",
+            self.hub.clock(),
+            option=answer.option_ids[0],
+            question_ref=f"tg:poll:{answer.poll_id}",
+        )
+        await self._handle(event, Context(answer=True))
+
+    async def _on_poll(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.poll is not None and update.poll.is_closed:
+            self.outbox.poll_closed(update.poll.id)
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        parsed = tg.parse_callback(query.data or "")
+        message = query.message
+        try:
+            await call(query.answer, what="answerCallbackQuery")
+        except TelegramError as err:  # too old; the click still counts
+            log.info("telegram: could not answer a button click: %s", err)
+        if parsed is None or message is None:
+            return
+        kind, words = parsed
+        chat = message.chat
+        chat_ref = _chat_ref(chat)
+        is_admin = None
+        if not chat_ref.is_private:
+            is_admin = await self._is_admin(chat.id, query.from_user, None)
+        sender = _sender(query.from_user, is_admin)
+        event_id, now = f"cb:{query.id}", self.hub.clock()
+        if kind == "cmd":
+            # A yes/no question is answered once: take its buttons away, unless a non-admin
+            # clicked (the core refuses them, and an admin may still want to click).
+            if is_admin is not False:
+                try:
+                    await call(
+                        context.bot.edit_message_reply_markup,
+                        chat.id,
+                        message.message_id,
+                        reply_markup=None,
+                        what="editMessageReplyMarkup",
+                    )
+                except TelegramError as err:
+                    log.info("telegram: could not remove the buttons: %s", err)
+            event = Command(chat_ref, sender, event_id, now, name=words[0], args=words[1:])
+            await self._handle(event, Context(reply_to=message.message_id))
+        else:  # the leaderboard as a picture
+            scope, period = words
+            event = Command(
+                chat_ref, sender, event_id, now, name="leaderboard", args=(scope, period, "image")
+            )
+            replies = await self.hub.handle(event)
+            images = [r for r in replies if isinstance(r, Image)]
+            await self._render_all(images or replies, Context(reply_to=message.message_id))
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        err = context.error
+        if isinstance(err, TimedOut | NetworkError):
+            log.warning("telegram: network trouble: %s", err)
+        else:
+            log.error("telegram: an update could not be handled", exc_info=err)
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _handle(self, event: Event, ctx: Context) -> None:
+        replies = await self.hub.handle(event)
+        await self._render_all(replies, ctx)
+
+    async def _render_all(self, replies: list[Reply], ctx: Context) -> None:
+        for reply in replies:
+            try:
+                ref = await self.outbox.render(reply, ctx)
+            except Forbidden as err:
+                log.warning("telegram: cannot post a %s: %s", type(reply).__name__, err)
+                continue
+            except Exception:
+                log.exception("telegram: sending a %s failed", type(reply).__name__)
+                continue
+            if isinstance(reply, AskQuestion):
+                await self.hub.posted(reply, ref)
+
+    async def _is_admin(self, chat_id: int, user: User | None, message: Message | None) -> bool:
+        """Creator or administrator of the chat, asked of Telegram and cached briefly."""
+        if message is not None and message.sender_chat is not None:
+            return message.sender_chat.id == chat_id  # an anonymous admin posting as the group
+        if user is None:
+            return False
+        key, now = (chat_id, user.id), time.monotonic()
+        cached = self._admins.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            member = await call(
+                self.application.bot.get_chat_member, chat_id, user.id, what="getChatMember"
+            )
+        except TelegramError as err:
+            log.warning("telegram: could not check a member's status: %s", err)
+            return False
+        admin = member.status in ADMIN_STATUSES
+        if len(self._admins) > 10_000:
+            self._admins = {k: v for k, v in self._admins.items() if v[0] > now}
+        self._admins[key] = (now + self.admin_cache_seconds, admin)
+        return admin
+
+
+def _chat_ref(chat: Chat) -> ChatRef:
+    kind = "private" if chat.type == ChatType.PRIVATE else "group"
+    title = chat.title or chat.full_name or ""
+    return ChatRef("telegram", str(chat.id), kind, title)
+
+
+def _sender(user: User | None, is_admin: bool | None) -> Sender:
+    if user is None:
+        return Sender("0", "?", None, is_admin)
+    name = tg.display_name(user.first_name, user.last_name, user.username)
+    return Sender(str(user.id), name, user.language_code, is_admin)

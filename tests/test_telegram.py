@@ -1,0 +1,651 @@
+"""The Telegram adapter end to end: the real python-telegram-bot Application, driven by the
+TelegramAdapter and a real App (database, services), talking HTTP to the fake Bot API server.
+
+Tests play the users through the fake server and assert on what users see (texts, polls,
+their options and explanations), on what the database stored, and that the bot never broke a
+Telegram rule (`server.assert_no_errors()`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.adapters.telegram import TelegramAdapter
+from bot.app import App
+from bot.config import Secret, Settings
+from bot.content.questions import QuestionGenerator
+from bot.core.events import ChatRef, Sender
+from bot.core.replies import AskQuestion
+from tests.fakes import FakeTelegramServer
+
+TOKEN = "123:TEST"
+REPO = Path(__file__).resolve().parents[1]
+
+
+# ---------------------------------------------------------------------- the world
+
+
+class World:
+    """A fake Telegram, the bot (adapter + app) and helpers to play and look."""
+
+    def __init__(self, server: FakeTelegramServer, app: App, adapter: TelegramAdapter) -> None:
+        self.server = server
+        self.app = app
+        self.adapter = adapter
+
+    async def question(self, chat_id: int, since: int, wait: float = 5.0):
+        """The next question the bot posts in the chat after `since`: (call, is_poll)."""
+        deadline = asyncio.get_running_loop().time() + wait
+        while asyncio.get_running_loop().time() < deadline:
+            for call in self.server.calls[since:]:
+                if not call.ok or str(call.params.get("chat_id")) != str(chat_id):
+                    continue
+                if call.method == "sendPoll":
+                    return call, True
+                if call.method == "sendMessage" and re.match(
+                    r"(<b>)?(Question|第) ?\d+", call.params["text"]
+                ):
+                    return call, False
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"no question posted: {self.server.calls[since:]}")
+
+    async def open_question(self, chat: ChatRef, user) -> AskQuestion:
+        """What the core has open in the chat (to know the right answer of a typed question)."""
+        name = " ".join(p for p in (user.first_name, user.last_name) if p)
+        sender = Sender(str(user.id), name, user.language_code)
+        ask = await self.app.quiz.current_question(chat, sender, self.app.hub.clock())
+        assert ask is not None, "no open question"
+        return ask
+
+    async def wait_answers(self, count: int, wait: float = 5.0) -> None:
+        """Until the database holds `count` answers: updates are handled one by one, and the
+        fake clock must not move on before they are."""
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            [(stored,)] = await self.rows("SELECT count(*) FROM answers")
+            if stored >= count:
+                return
+            assert asyncio.get_running_loop().time() < deadline, f"{stored} answers stored"
+            await asyncio.sleep(0.02)
+
+    async def rows(self, sql: str) -> list:
+        async with self.app.uow() as uow:
+            return list((await uow.session.execute(text(sql))).all())
+
+
+@pytest.fixture
+async def server():
+    async with FakeTelegramServer(bot_token=TOKEN) as srv:
+        yield srv
+
+
+@pytest.fixture
+async def make_world(server, database_url, mini_glossary, clock, caplog):
+    """`world = await make_world()` starts the bot; the teardown stops it and fails the test
+    on a handler crash or an error logged by the bot."""
+    started: list[World] = []
+
+    async def make(*, fake_clock: bool = False, seed: int = 5, **adapter_kw) -> World:
+        settings = Settings(
+            database_url=database_url,
+            telegram_token=Secret(TOKEN),
+            telegram_base_url=server.api_url,
+        )
+        kwargs = {"clock": clock} if fake_clock else {}
+        app = await App.create(settings, migrate=False, glossary=mini_glossary, **kwargs)
+        # A fixed question sequence, so that each test meets the same mix of question kinds.
+        app.quiz.generator = QuestionGenerator(mini_glossary, seed=seed)
+        adapter = TelegramAdapter(settings, app.hub, poll_timeout=1, **adapter_kw)
+        app.hub.add_adapter(adapter)
+
+        async def record(update, context):  # a handler crash fails the waiting test at once
+            server.handler_errors.append(context.error)
+
+        adapter.application.add_error_handler(record)
+        await adapter.start()
+        world = World(server, app, adapter)
+        started.append(world)
+        return world
+
+    caplog.set_level(logging.INFO)
+    yield make
+    for world in started:
+        await world.adapter.stop()
+        await world.app.close()
+    assert not server.handler_errors, server.handler_errors
+    bad = [
+        f"{r.name}: {r.getMessage()}"
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and r.name.startswith("bot.")
+    ]
+    assert not bad, bad
+    leaked = [r.getMessage() for r in caplog.records if TOKEN in r.getMessage()]
+    assert not leaked, leaked
+
+
+# ---------------------------------------------------------------------- private chats
+
+
+async def test_private_solo_round_with_polls_and_typed_answers(server, make_world):
+    world = await make_world()
+    alice = server.user(1, "Alice", last_name="Liddell", language_code="en", username="alice")
+    chat = ChatRef("telegram", "1", "private")
+
+    server.send_text(alice, "/start")
+    [call] = await server.wait_for("sendMessage", chat_id=alice.id)
+    assert "/quiz" in call.params["text"] and "/leaderboard" in call.params["text"]
+
+    mark = server.mark()
+    server.send_text(alice, "/Quiz@Quiz_Test_Bot START 4")  # any case, with @botname
+    [intro] = await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
+    assert "A round of 4 questions at your own pace" in intro.params["text"]
+
+    seen = {"poll": 0, "typed": 0}
+    for position in range(1, 5):
+        call, is_poll = await world.question(alice.id, mark)
+        mark = server.mark()
+        ask = await world.open_question(chat, alice)
+        if is_poll:
+            seen["poll"] += 1
+            params = call.params
+            assert params["question"] == f"Question {position}/4\n{ask.question.prompt}"
+            assert [o["text"] for o in params["options"]] == list(ask.question.options)
+            assert params["type"] == "quiz" and params["is_anonymous"] is False
+            assert params["correct_option_ids"] == [ask.question.correct_option]
+            assert params["explanation"] == ask.question.explanation
+            assert "open_period" not in params  # a private round goes at the player's pace
+            # Alice gets the first poll wrong and the others right.
+            choice = ask.question.correct_option
+            if seen["poll"] == 1:
+                choice = (choice + 1) % len(ask.question.options)
+            server.answer_poll(alice, call.result, [choice])
+            [feedback, result] = await server.wait_for(
+                "sendMessage", chat_id=alice.id, since=mark, count=2
+            )
+            verdict = "Not quite" if seen["poll"] == 1 else "Right! +"
+            assert verdict in feedback.params["text"]
+            assert html.escape(ask.question.answer, quote=False) in result.params["text"]
+        else:
+            seen["typed"] += 1
+            text = html.unescape(call.params["text"])
+            assert text.startswith(f"<b>Question {position}/4</b>\n{ask.question.prompt}")
+            assert text.endswith("Type your answer.")
+            server.send_text(alice, "definitely not it")  # a wrong try first
+            [wrong] = await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
+            assert "Not quite" in wrong.params["text"] and "Try again" in wrong.params["text"]
+            mark = server.mark()
+            server.send_text(alice, ask.question.answer.upper())
+            [right, _result] = await server.wait_for(
+                "sendMessage", chat_id=alice.id, since=mark, count=2
+            )
+            assert "Right! +" in right.params["text"]
+
+    over = await server.wait_for("sendMessage", chat_id=alice.id, since=mark, count=3)
+    podium = html.unescape(over[-1].params["text"])
+    assert "The round is over!" in podium and "You got 3 of 4 right" in podium
+    assert seen["poll"] and seen["typed"], seen  # the seed gives both kinds
+
+    # What the database kept: every try, scored once each, under Alice's display name.
+    answers = await world.rows("SELECT correct, points FROM answers ORDER BY id")
+    assert sum(1 for correct, _ in answers if correct) == 3
+    assert len(answers) == 4 + seen["typed"]
+    assert await world.rows("SELECT display_name FROM users") == [("Alice Liddell",)]
+    server.assert_no_errors()
+
+
+# ---------------------------------------------------------------------- groups
+
+
+async def test_group_round_with_polls_replies_and_a_podium(server, make_world, clock):
+    world = await make_world(fake_clock=True, seed=5)
+    group = server.group_chat(-100, "Quiz Group")
+    ada = server.user(10, "Ada", language_code="en")
+    players = [server.user(1, "Alice"), server.user(2, "Bob"), server.user(3, "Carol")]
+    alice, bob, carol = players
+    server.set_member_status(group.id, ada.id, "creator")
+    chat = ChatRef("telegram", str(group.id), "group")
+
+    for command in ("/settings seconds 5", "/settings questions 3"):
+        mark = server.mark()
+        server.send_text(ada, command, chat=group)
+        [saved] = await server.wait_for("sendMessage", chat_id=group.id, since=mark)
+        assert saved.params["text"].startswith("Saved.")
+
+    mark = server.mark()
+    server.send_text(ada, "/quiz", chat=group)
+    [intro] = await server.wait_for("sendMessage", chat_id=group.id, since=mark)
+    assert "3 questions, 5 s each" in intro.params["text"]
+
+    kinds = []
+    for position in range(1, 4):
+        call, is_poll = await world.question(group.id, mark)
+        mark = server.mark()
+        ask = await world.open_question(chat, alice)
+        question = ask.question
+        kinds.append("poll" if is_poll else "typed")
+        if is_poll:
+            assert call.params["question"] == f"Question {position}/3\n{question.prompt}"
+            assert call.params["open_period"] == 5 and call.params["is_anonymous"] is False
+            assert call.params["explanation"] == question.explanation
+            right = question.correct_option
+            wrong = (right + 1) % len(question.options)
+            # Alice and Bob right, Carol wrong; a retracted vote changes nothing.
+            for user, option in ((alice, right), (bob, right), (carol, wrong)):
+                clock.advance(1)
+                server.answer_poll(user, call.result, [option])
+            server.push_update({"poll_answer": {
+                "poll_id": call.result["poll"]["id"], "user": bob.to_dict(),
+                "option_ids": [], "option_persistent_ids": [],
+            }})  # fmt: skip
+        else:
+            text = html.unescape(call.params["text"])
+            assert f"Question {position}/3" in text and question.prompt in text
+            assert text.endswith("Reply to this message with your answer.")
+            mid = call.result["message_id"]
+            # Alice right, Bob wrong, Carol right (later); chatter that is no reply is ignored.
+            for user, answer in (
+                (alice, question.answer),
+                (bob, "no idea"),
+                (carol, question.answer),
+            ):
+                clock.advance(1)
+                server.reply_text(user, answer, to_message_id=mid, chat=group)
+            server.send_text(bob, "so hard", chat=group)
+        await world.wait_answers(3 * position)
+        if is_poll and position > 1:
+            pass  # every regular player answered: the core closes the question at once
+        else:
+            await server.assert_no_call("sendMessage", within=0.2, chat_id=group.id)
+            clock.advance(5)
+            await world.app.hub.resume()  # time is up: the hub closes the question
+        result = (await server.wait_for("sendMessage", chat_id=group.id, since=mark))[0]
+        result_text = html.unescape(result.params["text"])
+        assert "The answer: " in result_text and question.answer in result_text
+        winners = "Alice, Bob" if is_poll else "Alice, Carol"
+        assert f"Right: {winners}" in result_text
+        if is_poll:
+            # Closed early: the poll is stopped, and that is no extra message.
+            stopped = server.calls_to("stopPoll", since=mark)
+            assert [c.params["message_id"] for c in stopped] == [call.result["message_id"]]
+            assert server.poll(call.result).is_closed
+        mark = result.index + 1
+
+    assert "poll" in kinds and "typed" in kinds, kinds
+    await server.wait_for("sendMessage", chat_id=group.id, since=mark)
+    podium = html.unescape(server.texts_in(group.id)[-1])
+    assert podium.startswith("🏁 The round is over!\nPodium:\n🥇 Alice — "), podium
+    assert "🥈" in podium and "🥉" in podium
+    # At most two messages per question: no per-answer verdicts in the group.
+    texts = server.texts_in(group.id)
+    assert not [t for t in texts if "Right! +" in t or "Not quite" in t or "Too late" in t]
+    assert len(texts) == 2 + 1 + 2 * 3 + 1  # settings x2, intro, question + result, podium
+
+    # The database: one answer per player and question, scores for the group's board.
+    answers = await world.rows(
+        "SELECT u.display_name, count(*), sum(CASE WHEN a.correct THEN 1 ELSE 0 END) "
+        "FROM answers a "
+        "JOIN users u ON u.id = a.user_id GROUP BY u.display_name ORDER BY u.display_name"
+    )
+    polls, typed = kinds.count("poll"), kinds.count("typed")
+    assert answers == [("Alice", 3, 3), ("Bob", 3, polls), ("Carol", 3, typed)]
+    [(status, reason)] = await world.rows("SELECT status, end_reason FROM rounds")
+    assert (status, reason) == ("finished", "done")
+    server.assert_no_errors()
+
+
+async def test_only_admins_change_group_settings_or_reset_the_board(server, make_world):
+    world = await make_world()
+    group = server.group_chat(-200, "Study Group", type="group")
+    ada, bob = server.user(10, "Ada"), server.user(2, "Bob")
+    server.set_member_status(group.id, ada.id, "administrator")
+
+    mark = server.mark()
+    asked = server.send_text(bob, "/settings SECONDS 30", chat=group)
+    [refusal] = await server.wait_for("sendMessage", chat_id=group.id, since=mark)
+    assert refusal.params["text"] == "Sorry, only admins of this chat can do that."
+    assert refusal.params["reply_parameters"]["message_id"] == asked["message_id"]
+
+    mark = server.mark()
+    server.send_text(ada, "/settings@quiz_test_bot seconds 30", chat=group)
+    [saved] = await server.wait_for("sendMessage", chat_id=group.id, since=mark)
+    assert saved.params["text"].startswith("Saved.") and "30 s each" in saved.params["text"]
+    [(settings,)] = await world.rows("SELECT settings FROM chats")
+    settings = json.loads(settings) if isinstance(settings, str) else settings
+    assert settings["seconds"] == 30
+
+    # The member status is cached: Bob's second try asks Telegram nothing new.
+    mark = server.mark()
+    server.send_text(bob, "/settings seconds 10", chat=group)
+    await server.wait_for("sendMessage", chat_id=group.id, since=mark, text=refusal.params["text"])
+    assert len(server.calls_to("getChatMember", user_id=bob.id)) == 1
+
+    # A yes/no question as buttons; a non-admin's click is refused and leaves the buttons.
+    mark = server.mark()
+    server.send_text(ada, "/reset", chat=group)
+    [confirm] = await server.wait_for("sendMessage", chat_id=group.id, since=mark)
+    buttons = confirm.params["reply_markup"]["inline_keyboard"][0]
+    assert [b["callback_data"] for b in buttons] == ["cmd:reset confirm", "cmd:reset cancel"]
+    mark = server.mark()
+    query = server.click(bob, confirm.result, text="Yes, reset")
+    await server.wait_for("sendMessage", chat_id=group.id, since=mark, text=refusal.params["text"])
+    assert query["id"] in server.callback_answers
+    mark = server.mark()
+    server.click(ada, confirm.result, text="Yes, reset")
+    [done] = await server.wait_for("sendMessage", chat_id=group.id, since=mark)
+    assert done.params["text"] == "The leaderboard of this chat has been reset."
+    [edited] = server.calls_to("editMessageReplyMarkup", since=mark)
+    assert not edited.params.get("reply_markup")
+    with pytest.raises(Exception, match=r"(?i)button"):
+        server.click(ada, confirm.result, text="Yes, reset")  # answered once: the buttons went
+    server.assert_no_errors()
+
+
+# ---------------------------------------------------------------------- limits and failures
+
+
+async def test_a_429_is_retried_and_a_502_too_without_losing_the_message(
+    server, make_world, monkeypatch
+):
+    from bot.adapters.telegram import network
+
+    monkeypatch.setattr(network, "FIRST_BACKOFF", 0.05)
+    await make_world()
+    alice = server.user(1, "Alice", language_code="en")
+
+    server.fail_next("sendMessage", retry_after=0.2)
+    mark = server.mark()
+    server.send_text(alice, "/help")
+    [help_] = await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
+    [refused] = server.calls_to("sendMessage", ok=False, since=mark)
+    assert refused.status == 429 and refused.index < help_.index
+    assert "/quiz" in help_.params["text"]
+
+    server.fail_next("sendPoll", 502, times=2)  # the seed's first question is a poll
+    mark = server.mark()
+    server.send_text(alice, "/quiz")
+    [poll] = await server.wait_for("sendPoll", chat_id=alice.id, since=mark)
+    assert len(server.calls_to("sendPoll", ok=False, since=mark)) == 2
+    # Delivered exactly once each, in order.
+    texts = server.texts_in(alice.id)
+    assert len(texts) == 3 and texts[2] == poll.params["question"]
+    server.assert_no_errors()
+
+
+async def test_a_redelivered_update_is_scored_once(server, make_world):
+    world = await make_world(seed=0)  # a typed question, then a poll
+    alice = server.user(1, "Alice", language_code="en")
+    chat = ChatRef("telegram", "1", "private")
+
+    mark = server.mark()
+    server.send_text(alice, "/quiz start 2")
+    _, is_poll = await world.question(alice.id, mark)
+    assert not is_poll
+    ask = await world.open_question(chat, alice)
+    mark = server.mark()
+    server.send_text(alice, ask.question.answer)
+    poll, is_poll = await world.question(alice.id, mark)
+    assert is_poll
+
+    server.redeliver()  # the same answer, same update_id
+    await server.assert_no_call("sendMessage", within=0.3, chat_id=alice.id)
+
+    ask = await world.open_question(chat, alice)
+    mark = server.mark()
+    server.answer_poll(alice, poll.result, [ask.question.correct_option])
+    await server.wait_for("sendMessage", chat_id=alice.id, since=mark, count=3)  # ... round over
+    [vote] = [u for u in server.updates if "poll_answer" in u]
+    server.redeliver(vote["update_id"])
+    await server.assert_no_call("sendMessage", within=0.3, chat_id=alice.id)
+
+    answers = await world.rows("SELECT correct, dedup_key FROM answers ORDER BY id")
+    assert [correct for correct, _ in answers] == [1, 1]
+    assert answers[1][1] == f"telegram:poll:{poll.result['poll']['id']}:1"
+    [(points,)] = await world.rows("SELECT points FROM round_players")
+    assert points > 0 and "right" in server.texts_in(alice.id)[-1]
+    server.assert_no_errors()
+
+
+async def test_the_command_menu_is_registered_in_english_and_chinese(server, make_world):
+    await make_world()
+    english = {c["command"]: c["description"] for c in server.commands()}
+    chinese = {c["command"]: c["description"] for c in server.commands(language_code="zh")}
+    assert list(english) == list(chinese)
+    assert {"quiz", "stop", "hint", "leaderboard", "stats", "settings", "lang"} <= set(english)
+    assert {"practice", "review", "help"} <= set(english)
+    assert english["quiz"].startswith("Start a quiz round")
+    assert chinese["quiz"].startswith("开始一轮测验")
+    server.assert_no_errors()
+
+
+# ---------------------------------------------------------------------- the real process
+
+
+async def test_quizbot_run_plays_a_private_round_and_stops_on_sigterm(server, tmp_path):
+    """`python -m bot.cli run` as its own process, with the shipped glossary."""
+    db_path = tmp_path / "bot.sqlite3"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("QUIZBOT_", "TELEGRAM_", "DISCORD_"))
+    }
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        QUIZBOT_TELEGRAM_BASE_URL=server.api_url,
+        QUIZBOT_DATABASE_URL=f"sqlite:///{db_path}",
+        QUIZBOT_DATA_DIR=str(tmp_path),
+        PYTHONPATH=str(REPO),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run",
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        await server.wait_polling(timeout=20)
+        alice = server.user(7, "Alice", language_code="en")
+        mark = server.mark()
+        server.send_text(alice, "/quiz start 2")
+        for _ in range(2):
+            call, is_poll = await _next_question(server, alice.id, mark)
+            mark = call.index + 1
+            if is_poll:
+                correct = server.poll(call.result).correct_option_ids
+                server.answer_poll(alice, call.result, correct)
+            else:
+                server.send_text(alice, _open_answer(db_path))
+        await server.wait_for("sendMessage", chat_id=alice.id, since=mark, count=3)
+        assert "You got 2 of 2 right" in html.unescape(server.texts_in(alice.id)[-1])
+    finally:
+        stopped_at = asyncio.get_running_loop().time()
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        output = await asyncio.wait_for(process.stdout.read(), timeout=10)
+        code = await asyncio.wait_for(process.wait(), timeout=10)
+    log = output.decode()
+    assert code == 0, log
+    assert asyncio.get_running_loop().time() - stopped_at < 3, "slow to stop"
+    assert TOKEN not in log and "TEST" not in log  # the token never reaches a log line
+    assert "telegram adapter started" in log
+    server.assert_no_errors()
+
+
+async def _next_question(server: FakeTelegramServer, chat_id: int, since: int):
+    world = World(server, None, None)  # type: ignore[arg-type]
+    return await world.question(chat_id, since, wait=10)
+
+
+def _open_answer(db_path: Path) -> str:
+    """The answer of the open question, read from the bot's database."""
+    import sqlite3
+
+    with sqlite3.connect(db_path) as db:
+        [(question,)] = db.execute(
+            "SELECT question FROM round_questions WHERE status = 'open'"
+        ).fetchall()
+    return json.loads(question)["answer"]
+
+
+# ---------------------------------------------------------------------- rendering details
+
+
+async def test_names_with_markup_are_escaped_and_pictures_sent_as_photos(server, make_world):
+    world = await make_world()
+    tom = server.user(4, "Tom <T>", last_name="& Jerry", language_code="zh")
+    chat = ChatRef("telegram", str(tom.id), "private")
+    mark = server.mark()
+    server.send_text(tom, "/quiz start 1")
+    poll, _ = await world.question(tom.id, mark)
+    ask = await world.open_question(chat, tom)
+    assert poll.params["question"].startswith("第")  # Tom's Telegram speaks Chinese
+    mark = server.mark()
+    server.answer_poll(tom, poll.result, [ask.question.correct_option])
+    await server.wait_for("sendMessage", chat_id=tom.id, since=mark, count=3)  # ... round over
+    mark = server.mark()
+    server.send_text(tom, "/leaderboard")
+    [board] = await server.wait_for("sendMessage", chat_id=tom.id, since=mark)
+    assert "Tom &lt;T&gt; &amp; Jerry" in board.params["text"]
+    assert "Tom <T> & Jerry" in server.texts_in(tom.id)[-1]  # as the user sees it
+
+    from bot.core.replies import Image
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(2000)
+    await world.adapter.send(Image(chat, "Chart <1>", png=png, filename="board.png"))
+    [photo] = await server.wait_for("sendPhoto", chat_id=tom.id)
+    assert photo.params["caption"] == "Chart <1>"
+    assert photo.files["photo"].data == png
+    server.assert_no_errors()
+
+
+async def test_webhook_mode_receives_updates(server, database_url, mini_glossary):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = Settings(
+        database_url=database_url,
+        telegram_token=Secret(TOKEN),
+        telegram_base_url=server.api_url,
+        telegram_webhook_url=f"http://127.0.0.1:{port}/telegram-hook",
+        telegram_webhook_listen="127.0.0.1",
+        telegram_webhook_port=port,
+        telegram_webhook_secret=Secret("s3cret"),
+    )
+    app = await App.create(settings, migrate=False, glossary=mini_glossary)
+    adapter = TelegramAdapter(settings, app.hub)
+    app.hub.add_adapter(adapter)
+    await adapter.start()
+    try:
+        [hook] = server.calls_to("setWebhook")
+        assert hook.params["url"].endswith("/telegram-hook")
+        assert hook.params["secret_token"] == "s3cret"
+        alice = server.user(1, "Alice")
+        server.send_text(alice, "/help")
+        [reply] = await server.wait_for("sendMessage", chat_id=alice.id)
+        assert "/quiz" in reply.params["text"]
+    finally:
+        await adapter.stop()
+        await app.close()
+    server.assert_no_errors()
+
+
+# ---------------------------------------------------------------------- pure helpers
+
+
+def test_poll_texts_fit_telegram_limits():
+    from bot.adapters.telegram import text as tg
+
+    assert tg.poll_question("Question 3/10", "What is it?", 3, 10) == "Question 3/10\nWhat is it?"
+    long_prompt = "x" * 290  # the full header no longer fits, the short one does
+    assert tg.poll_question("Question 3/10", long_prompt, 3, 10) == "3/10\n" + long_prompt
+    emoji_prompt = "😀" * 200  # 400 UTF-16 units: cut, with an ellipsis
+    fitted = tg.poll_question("Question 1/2", emoji_prompt, 1, 2)
+    assert fitted.startswith("1/2\n😀") and fitted.endswith("…")
+    assert tg.utf16_len(fitted) <= 300
+    explained = tg.poll_explanation("a\nb\nc\nd " + "y" * 300)
+    assert explained.count("\n") == 2 and tg.utf16_len(explained) <= 200
+    assert tg.poll_explanation("  ") is None
+    assert tg.html_text("List<T> & more\nrest", bold_first_line=True) == (
+        "<b>List&lt;T&gt; &amp; more</b>\nrest"
+    )
+    table = "\n".join(f"row {i}" for i in range(2000))
+    clipped = tg.clip_lines(table, 4096)
+    assert tg.utf16_len(clipped) <= 4096 and clipped.endswith("\n…")
+
+
+def test_commands_and_callback_data():
+    from bot.adapters.telegram import text as tg
+
+    assert tg.parse_command("/QUIZ@Quiz_Test_Bot Start 5", "quiz_test_bot") == (
+        "quiz",
+        ("Start", "5"),
+    )
+    assert tg.parse_command("/quiz@other_bot", "quiz_test_bot") is None
+    assert tg.parse_command("/", "quiz_test_bot") is None
+    assert tg.command_data(("reset", "confirm")) == "cmd:reset confirm"
+    assert tg.command_data(("重置",) * 30) is None  # over 64 bytes
+    assert tg.parse_callback("cmd:reset confirm") == ("cmd", ("reset", "confirm"))
+    assert tg.parse_callback("img:chat:week") == ("img", ("chat", "week"))
+    assert tg.parse_callback("junk") is None
+    assert tg.display_name("Ada", "Lovelace", "ada") == "Ada Lovelace"
+    assert tg.display_name("", None, "ada") == "@ada"
+
+
+async def test_network_errors_are_retried_but_not_a_send_that_may_have_arrived(monkeypatch):
+    import httpx
+    from telegram.error import NetworkError, TimedOut
+
+    from bot.adapters.telegram import network
+
+    monkeypatch.setattr(network, "FIRST_BACKOFF", 0.01)
+    tries = []
+
+    def failing(*errors):
+        async def method():
+            tries.append(1)
+            if len(tries) <= len(errors):
+                raise errors[len(tries) - 1]
+            return "sent"
+
+        return method
+
+    def timed_out(cause):
+        err = TimedOut()
+        err.__cause__ = cause
+        return err
+
+    assert await network.call(failing(NetworkError("Bad Gateway"), NetworkError("x"))) == "sent"
+    assert len(tries) == 3
+    tries.clear()
+    assert await network.call(failing(timed_out(httpx.ConnectTimeout("c")))) == "sent"
+    tries.clear()
+    with pytest.raises(TimedOut):  # a read timeout: Telegram may have posted it already
+        await network.call(failing(timed_out(httpx.ReadTimeout("r"))))
+    assert len(tries) == 1
+    tries.clear()
+    with pytest.raises(NetworkError):
+        await network.call(failing(*[NetworkError("down")] * 9))
+    assert len(tries) == network.NETWORK_TRIES
+
+
+async def test_a_user_who_blocked_the_bot_does_not_break_it(server, make_world):
+    await make_world()
+    alice, bob = server.user(1, "Alice"), server.user(2, "Bob")
+    server.set_blocked(alice.id)
+    mark = server.mark()
+    server.send_text(alice, "/help")
+    [blocked] = await server.wait_for("sendMessage", chat_id=alice.id, since=mark, ok=False)
+    assert blocked.status == 403
+    server.send_text(bob, "/help")  # the next update is served as usual
+    await server.wait_for("sendMessage", chat_id=bob.id, since=mark)
+    assert [e.status for e in server.errors] == [403]
