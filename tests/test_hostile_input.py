@@ -62,7 +62,6 @@ def check(replies):
         assert 0 < len(reply.text) <= DISCORD_LIMIT
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(name=nasty_text, args=st.lists(nasty_text, max_size=12), private=st.booleans())
 async def test_any_command_gets_a_sane_reply(dispatcher, clock, name, args, private):
@@ -71,7 +70,6 @@ async def test_any_command_gets_a_sane_reply(dispatcher, clock, name, args, priv
     check(await dispatcher.dispatch(event))
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     text=nasty_text,

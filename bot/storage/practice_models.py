@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import GLOBAL_SCOPE, Answer, Base, Chat, Round, Score, User
+from bot.storage.sanitize import is_clean_ref
 
 MASTERED_DAYS = 21.0  # FSRS stability (days) from which a term counts as mastered
 
@@ -202,6 +203,8 @@ class PracticeRepository:
         return await self.session.get(PracticeItem, item_id)
 
     async def item_by_ref(self, ref: str) -> PracticeItem | None:
+        if not is_clean_ref(ref):
+            return None
         return (
             await self.session.execute(
                 select(PracticeItem).where(PracticeItem.platform_ref == ref[:128]).limit(1)

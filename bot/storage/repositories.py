@@ -21,8 +21,11 @@ from bot.storage.models import (
     Score,
     User,
 )
+from bot.storage.sanitize import clean_text, is_clean_ref
 
 EPOCH = date(1970, 1, 1)
+
+
 PERIODS = ("week", "month", "all")
 
 
@@ -56,7 +59,9 @@ class _Repo:
 
 class UserRepository(_Repo):
     async def get_or_create(self, platform: str, sender: Sender, now: datetime) -> User:
-        name = (sender.display_name or sender.platform_user_id)[:128]
+        name = clean_text(" ".join((sender.display_name or "").split()), 128) or clean_text(
+            sender.platform_user_id, 128
+        )
         stmt = (
             self._insert(User)
             .values(
@@ -102,7 +107,7 @@ class ChatRepository(_Repo):
                 platform=ref.platform,
                 platform_chat_id=ref.platform_chat_id,
                 kind=ref.kind,
-                title=ref.title[:256],
+                title=clean_text(ref.title, 256),
                 settings={},
                 created_at=now,
             )
@@ -116,8 +121,9 @@ class ChatRepository(_Repo):
                 )
             )
         ).scalar_one()
-        if ref.title and chat.title != ref.title[:256]:
-            chat.title = ref.title[:256]
+        title = clean_text(ref.title, 256)
+        if title and chat.title != title:
+            chat.title = title
         return chat
 
     async def get(self, chat_id: int) -> Chat | None:
@@ -167,6 +173,8 @@ class RoundRepository(_Repo):
         return await self.session.get(RoundQuestion, round_question_id)
 
     async def question_by_ref(self, ref: str) -> RoundQuestion | None:
+        if not is_clean_ref(ref):
+            return None  # forged: nothing like it was ever stored
         return (
             await self.session.execute(
                 select(RoundQuestion).where(RoundQuestion.platform_ref == ref).limit(1)
@@ -219,12 +227,14 @@ class RoundRepository(_Repo):
 class AnswerRepository(_Repo):
     async def seen(self, dedup_key: str) -> bool:
         found = await self.session.execute(
-            select(Answer.id).where(Answer.dedup_key == dedup_key).limit(1)
+            select(Answer.id).where(Answer.dedup_key == clean_text(dedup_key, 160)).limit(1)
         )
         return found.first() is not None
 
     async def add(self, **values) -> bool:
         """Insert one answer; False when its dedup key was already recorded."""
+        values["given"] = clean_text(values.get("given", ""), 500)
+        values["dedup_key"] = clean_text(values["dedup_key"], 160)
         stmt = (
             self._insert(Answer)
             .values(**values)
