@@ -327,3 +327,20 @@ async def test_a_solo_round_in_a_private_chat_runs_to_the_end(uow_factory, mini_
         first(replies, QuestionResult)
     over = first(replies, RoundOver)
     assert over.reason == "done" and "3 of 3" in over.text
+
+
+async def test_solo_typed_questions_allow_three_tries_then_show_the_answer(
+    uow_factory, mini_glossary, clock
+):
+    h = Harness(uow_factory, mini_glossary, clock)
+    me = ChatRef("test", "dm-2", "private")
+    await h.command(ALICE, "settings", "types", "fill", chat=me)
+    ask = first(await h.command(ALICE, "quiz", "start", "2", chat=me), AskQuestion)
+    one = await h.type(ALICE, "nope", chat=me)
+    assert "Try again" in first(one, AnswerFeedback).text
+    two = await h.type(ALICE, "still no", chat=me)
+    assert "Try again" in first(two, AnswerFeedback).text
+    three = await h.type(ALICE, "no idea", chat=me)
+    assert "Try again" not in first(three, AnswerFeedback).text
+    assert ask.question.answer in first(three, QuestionResult).text
+    assert first(three, AskQuestion).position == 2

@@ -247,7 +247,16 @@ class QuizService:
                 user.id, chat.id, points=decision.points, correct=grade.correct, now=now
             )
             replies: list[Reply] = [
-                self._feedback(chat_ref, mine, question, grade, option, decision.points, event)
+                self._feedback(
+                    chat_ref,
+                    mine,
+                    question,
+                    grade,
+                    option,
+                    decision.points,
+                    event,
+                    can_retry=not decision.closes_question,
+                )
             ]
             if decision.closes_question and await uow.rounds.claim_close(rq.id, now):
                 replies += await self._close_and_advance(uow, chat, chat_ref, round_, rq, lang, now)
@@ -376,6 +385,8 @@ class QuizService:
         option: int | None,
         points: int,
         event: Event,
+        *,
+        can_retry: bool = False,
     ) -> AnswerFeedback:
         if option is not None and 0 <= option < len(render.OPTION_LABELS):
             lines = [t(lang, "answer.you_chose", label=render.OPTION_LABELS[option])]
@@ -387,7 +398,7 @@ class QuizService:
                 lines.append(t(lang, f"answer.judged.{grade.how}", matched=grade.matched))
         else:
             lines.append(t(lang, "answer.wrong"))
-            if not question.is_multiple_choice and chat_ref.is_private:
+            if can_retry and not question.is_multiple_choice and chat_ref.is_private:
                 lines.append(t(lang, "answer.try_again"))
         return AnswerFeedback(
             chat_ref,
