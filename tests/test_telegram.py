@@ -649,3 +649,53 @@ async def test_a_user_who_blocked_the_bot_does_not_break_it(server, make_world):
     server.send_text(bob, "/help")  # the next update is served as usual
     await server.wait_for("sendMessage", chat_id=bob.id, since=mark)
     assert [e.status for e in server.errors] == [403]
+
+
+# ---------------------------------------------------------------------- practice
+
+
+async def test_private_practice_with_polls_and_typed_answers(server, make_world):
+    """A spaced-repetition session: poll votes and typed messages both reach the practice
+    question (not a quiz round), and each verdict says when the term comes back."""
+    world = await make_world()
+    bob = server.user(5, "Bob", language_code="en")
+    mark = server.mark()
+    server.send_text(bob, "/practice")
+    [intro] = await server.wait_for("sendMessage", chat_id=bob.id, since=mark)
+    assert "Practice" in html.unescape(intro.params["text"])
+    for _ in range(3):
+        call, is_poll = await _practice_question(server, bob.id, mark)
+        mark = call.index + 1
+        if is_poll:
+            server.answer_poll(
+                bob,
+                call.result["poll"]["id"],
+                server.poll(call.result["poll"]["id"]).correct_option_ids,
+            )
+        else:
+            [(answer,)] = await world.rows(
+                "SELECT question FROM practice_items WHERE answered_at IS NULL"
+            )
+            server.send_text(bob, json.loads(answer)["answer"])
+        [verdict] = await server.wait_for("sendMessage", chat_id=bob.id, since=mark)
+        assert "next review in" in html.unescape(verdict.params["text"]).lower()
+    server.send_text(bob, "/practice stop")
+    await server.wait_for("sendMessage", chat_id=bob.id, since=server.mark())
+    rows = await world.rows("SELECT count(*), sum(correct) FROM answers")
+    assert rows == [(3, 3)]
+    assert await world.rows("SELECT count(*) FROM rounds") == [(0,)]
+    server.assert_no_errors()
+
+
+async def _practice_question(server: FakeTelegramServer, chat_id: int, since: int):
+    deadline = asyncio.get_running_loop().time() + 10
+    while asyncio.get_running_loop().time() < deadline:
+        for call in server.calls[since:]:
+            if not call.ok or str(call.params.get("chat_id")) != str(chat_id):
+                continue
+            if call.method == "sendPoll":
+                return call, True
+            if call.method == "sendMessage" and "Practice ·" in html.unescape(call.params["text"]):
+                return call, False
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no practice question: {server.calls[since:]}")
