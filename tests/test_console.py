@@ -159,12 +159,26 @@ def test_an_invalid_glossary_stops_start_up_with_the_check_messages(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text('entries:\n  - id: "x"\n    term: "X"\n    lang: yes\n', encoding="utf-8")
     env = {**os.environ, "QUIZBOT_DATA_DIR": str(tmp_path), "QUIZBOT_CONTENT_DIR": str(bad)}
-    play = subprocess.run([sys.executable, "-m", "bot.cli", "play"], capture_output=True,
-                          text=True, env=env, timeout=60, stdin=subprocess.DEVNULL)
-    check = subprocess.run([sys.executable, "-m", "bot.cli", "content", "check", str(bad)],
-                           capture_output=True, text=True, env=env, timeout=60)
+    play = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "play"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    check = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "content", "check", str(bad)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert play.returncode == 1 and check.returncode == 1
-    problems = [line for line in check.stdout.splitlines() + check.stderr.splitlines()
-                if line.startswith(str(bad))]
+    problems = [
+        line
+        for line in check.stdout.splitlines() + check.stderr.splitlines()
+        if line.startswith(str(bad))
+    ]
     assert problems and all(p in play.stderr for p in problems)
     assert "Traceback" not in play.stderr

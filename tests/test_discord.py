@@ -395,7 +395,7 @@ async def test_dm_practice_session(simcord_env, quiz_app):
     lone = simcord_env.create_user("lone")
     started = await lone.slash("practice")
     assert not started.ephemeral
-    assert started.response.content.startswith("📚 Practice:")
+    assert started.response.content.startswith("📚 Practice")
     dm = lone.dm_channel
     first = dm.last_message
     assert first.embeds[0].title.startswith("Practice · 1")
