@@ -199,11 +199,11 @@ class QuizService:
         dedup_key = f"{event.chat.platform}:{event.event_id}"[:160]
         async with self.uow() as uow:
             user = await uow.users.get_or_create(event.chat.platform, event.sender, now)
-            if await uow.answers.seen(dedup_key):
-                return []  # a redelivered update: already counted once
             found = await self._find_question(uow, event, now)  # locks the round
             if await uow.answers.seen(dedup_key):
-                return []  # the same update, handled by another process while we waited
+                # A redelivered update, maybe handled by another process while we waited for
+                # the lock: it was counted once already.
+                return []
             if isinstance(found, list):
                 await uow.commit()
                 return found
@@ -217,7 +217,7 @@ class QuizService:
                 await uow.commit()
                 return [self._invalid_answer(chat_ref, mine, question, grade, event)]
 
-            state = await self._state(uow, round_, rq)
+            state, players = await self._state(uow, round_, rq)
             decision = engine.judge(state, user.id, grade.correct, now)
             if decision.verdict != Verdict.SCORED:
                 await uow.commit()
@@ -242,7 +242,9 @@ class QuizService:
             )
             if not recorded:
                 return []  # lost a race with the same update in another process
-            await self._update_player(uow, round_, rq, user.id, grade.correct, decision, now)
+            await self._update_player(
+                uow, round_, rq, user.id, grade.correct, decision, now, players
+            )
             await uow.scores.add(
                 user.id, chat.id, points=decision.points, correct=grade.correct, now=now
             )
@@ -269,9 +271,8 @@ class QuizService:
         """The question an answer is for, or the replies that say why there is none."""
         ref = event.question_ref
         if ref:
-            rq = await self._question_for_ref(uow, ref)
-            round_ = await uow.rounds.get(rq.round_id) if rq else None
-            chat = await uow.chats.get(round_.chat_id) if round_ else None
+            found = await self._question_for_ref(uow, ref)
+            rq, round_, chat = found if found else (None, None, None)
             if (
                 rq is None
                 or chat is None
@@ -315,10 +316,14 @@ class QuizService:
             ]
         return chat, event.chat, round_, rq
 
-    async def _question_for_ref(self, uow: UnitOfWork, ref: str) -> RoundQuestion | None:
+    async def _question_for_ref(
+        self, uow: UnitOfWork, ref: str
+    ) -> tuple[RoundQuestion, Round, Chat] | None:
+        """The question a reference names, with its round (locked) and chat."""
         if ref.startswith("rq:") and ref[3:].isdigit() and len(ref) < 20:
-            return await uow.rounds.question(int(ref[3:]))
-        return await uow.rounds.question_by_ref(ref)
+            return await uow.rounds.question_in_round(int(ref[3:]))
+        rq = await uow.rounds.question_by_ref(ref)
+        return await uow.rounds.question_in_round(rq.id) if rq else None
 
     @staticmethod
     def _chat_ref(chat: Chat, hint: ChatRef) -> ChatRef:
@@ -408,7 +413,10 @@ class QuizService:
             points=points,
         )
 
-    async def _state(self, uow: UnitOfWork, round_: Round, rq: RoundQuestion) -> RoundState:
+    async def _state(
+        self, uow: UnitOfWork, round_: Round, rq: RoundQuestion
+    ) -> tuple[RoundState, list[RoundPlayer]]:
+        """The engine's view of the round, and the player rows it was built from."""
         players = await uow.rounds.players(round_.id)
         return RoundState(
             id=round_.id,
@@ -440,7 +448,7 @@ class QuizService:
                 for p in players
             },
             tries=await uow.answers.tries(rq.id),
-        )
+        ), players
 
     async def _update_player(
         self,
@@ -451,8 +459,9 @@ class QuizService:
         correct: bool,
         decision: engine.Decision,
         now: datetime,
+        loaded: list[RoundPlayer],
     ) -> None:
-        player = await uow.rounds.player(round_.id, user_id)
+        player = next((p for p in loaded if p.user_id == user_id), None)
         if player is None:
             player = RoundPlayer(
                 round_id=round_.id,

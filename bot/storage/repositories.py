@@ -62,25 +62,23 @@ class UserRepository(_Repo):
         name = clean_text(" ".join((sender.display_name or "").split()), 128) or clean_text(
             sender.platform_user_id, 128
         )
-        stmt = (
-            self._insert(User)
-            .values(
-                platform=platform,
-                platform_user_id=sender.platform_user_id,
-                display_name=name,
-                platform_lang=(sender.lang or None) and sender.lang[:16],
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["platform", "platform_user_id"])
+        find = select(User).where(
+            User.platform == platform, User.platform_user_id == sender.platform_user_id
         )
-        await self.session.execute(stmt)
-        user = (
+        user = (await self.session.execute(find)).scalar_one_or_none()
+        if user is None:  # first contact; ON CONFLICT covers a racing process
             await self.session.execute(
-                select(User).where(
-                    User.platform == platform, User.platform_user_id == sender.platform_user_id
+                self._insert(User)
+                .values(
+                    platform=platform,
+                    platform_user_id=sender.platform_user_id,
+                    display_name=name,
+                    platform_lang=(sender.lang or None) and sender.lang[:16],
+                    created_at=now,
                 )
+                .on_conflict_do_nothing(index_elements=["platform", "platform_user_id"])
             )
-        ).scalar_one()
+            user = (await self.session.execute(find)).scalar_one()
         if user.display_name != name:
             user.display_name = name
         if sender.lang and user.platform_lang != sender.lang[:16]:
@@ -101,26 +99,24 @@ class UserRepository(_Repo):
 
 class ChatRepository(_Repo):
     async def get_or_create(self, ref: ChatRef, now: datetime) -> Chat:
-        stmt = (
-            self._insert(Chat)
-            .values(
-                platform=ref.platform,
-                platform_chat_id=ref.platform_chat_id,
-                kind=ref.kind,
-                title=clean_text(ref.title, 256),
-                settings={},
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["platform", "platform_chat_id"])
+        find = select(Chat).where(
+            Chat.platform == ref.platform, Chat.platform_chat_id == ref.platform_chat_id
         )
-        await self.session.execute(stmt)
-        chat = (
+        chat = (await self.session.execute(find)).scalar_one_or_none()
+        if chat is None:  # first contact; ON CONFLICT covers a racing process
             await self.session.execute(
-                select(Chat).where(
-                    Chat.platform == ref.platform, Chat.platform_chat_id == ref.platform_chat_id
+                self._insert(Chat)
+                .values(
+                    platform=ref.platform,
+                    platform_chat_id=ref.platform_chat_id,
+                    kind=ref.kind,
+                    title=clean_text(ref.title, 256),
+                    settings={},
+                    created_at=now,
                 )
+                .on_conflict_do_nothing(index_elements=["platform", "platform_chat_id"])
             )
-        ).scalar_one()
+            chat = (await self.session.execute(find)).scalar_one()
         title = clean_text(ref.title, 256)
         if title and chat.title != title:
             chat.title = title
@@ -168,6 +164,21 @@ class RoundRepository(_Repo):
                 )
             )
         ).scalar_one_or_none()
+
+    async def question_in_round(
+        self, round_question_id: int
+    ) -> tuple[RoundQuestion, Round, Chat] | None:
+        """A question with its round (locked, as `get` does) and chat, in one query."""
+        row = (
+            await self.session.execute(
+                select(RoundQuestion, Round, Chat)
+                .join(Round, Round.id == RoundQuestion.round_id)
+                .join(Chat, Chat.id == Round.chat_id)
+                .where(RoundQuestion.id == round_question_id)
+                .with_for_update(of=Round)
+            )
+        ).first()
+        return (row[0], row[1], row[2]) if row else None
 
     async def question(self, round_question_id: int) -> RoundQuestion | None:
         return await self.session.get(RoundQuestion, round_question_id)
