@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.core import render
 from bot.core.events import ChatRef, Sender
+from bot.core.ranks import RankSnapshots
 from bot.core.replies import Confirm, Leaderboard, Notice, Reply, Standing
 from bot.core.services import chat_lang
 from bot.core.settings import ChatSettings, SettingError
@@ -26,8 +27,9 @@ BOARD_SIZE = 10
 
 
 class BoardService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, ranks: RankSnapshots | None = None) -> None:
         self.uow = uow
+        self.ranks = ranks or RankSnapshots()
 
     async def leaderboard(
         self,
@@ -59,7 +61,17 @@ class BoardService:
             ]
             caller = None
             if all(not r.is_caller for r in rows):
-                mine = await uow.scores.standing(scope_id, period, start, user.id)
+                key = (scope_id, period, start)
+                scores = uow.scores
+
+                async def more_points(points: int) -> int | None:
+                    return await self.ranks.more_points(
+                        key, points, lambda: scores.points_histogram(*key)
+                    )
+
+                mine = await scores.standing(
+                    scope_id, period, start, user.id, more_points=more_points
+                )
                 if mine is not None:
                     rank, points, correct, answered = mine
                     caller = Standing(rank, user.display_name, points, correct, answered, True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -323,9 +324,18 @@ class ScoreRepository(_Repo):
         return list(rows.all())
 
     async def standing(
-        self, scope: int, period: str, start: date, user_id: int
+        self,
+        scope: int,
+        period: str,
+        start: date,
+        user_id: int,
+        *,
+        more_points: Callable[[int], Awaitable[int | None]] | None = None,
     ) -> tuple[int, int, int, int] | None:
-        """(rank, points, correct, answered) of one user, or None when they have no score."""
+        """(rank, points, correct, answered) of one user, or None when they have no score.
+
+        `more_points(points)` may supply the count of players with more points (a cached
+        snapshot on big boards, see bot.core.ranks); ties are always counted here, exactly."""
         mine = (
             await self.session.execute(
                 select(Score.points, Score.correct, Score.answered).where(
@@ -339,25 +349,32 @@ class ScoreRepository(_Repo):
         if mine is None:
             return None
         points, correct, answered = mine
-        ahead = (
-            await self.session.execute(
-                select(func.count()).where(
-                    Score.chat_id == scope,
-                    Score.period == period,
-                    Score.period_start == start,
-                    or_(
-                        Score.points > points,
-                        and_(Score.points == points, Score.correct > correct),
-                        and_(
-                            Score.points == points,
-                            Score.correct == correct,
-                            Score.user_id < user_id,
-                        ),
-                    ),
-                )
-            )
-        ).scalar_one()
+        # Separate counts, each a plain range of the board index (an OR of them would make
+        # the planner scan the whole scope): more points; as many, more right answers; a full
+        # tie broken by the older account.
+        board = (Score.chat_id == scope, Score.period == period, Score.period_start == start)
+        ahead = await more_points(points) if more_points else None
+        clauses = [
+            (Score.points == points, Score.correct > correct),
+            (Score.points == points, Score.correct == correct, Score.user_id < user_id),
+        ]
+        if ahead is None:
+            ahead = 0
+            clauses.append((Score.points > points,))
+        for extra in clauses:
+            counted = await self.session.execute(select(func.count()).where(*board, *extra))
+            ahead += counted.scalar_one()
         return ahead + 1, points, correct, answered
+
+    async def points_histogram(self, scope: int, period: str, start: date) -> list[tuple[int, int]]:
+        """(points, players) for every score on a board, most points first."""
+        rows = await self.session.execute(
+            select(Score.points, func.count())
+            .where(Score.chat_id == scope, Score.period == period, Score.period_start == start)
+            .group_by(Score.points)
+            .order_by(Score.points.desc())
+        )
+        return [(points, count) for points, count in rows]
 
     async def reset_chat(self, chat_id: int) -> int:
         result = await self.session.execute(delete(Score).where(Score.chat_id == chat_id))
