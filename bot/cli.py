@@ -141,39 +141,9 @@ def _glossary_problem(err: Exception) -> int:
     return 1
 
 
-def cmd_play(args: argparse.Namespace) -> int:
-    import os
-
-    from bot.adapters.console import ConsoleAdapter
-    from bot.app import App
-    from bot.content.glossary import GlossaryError
-    from bot.core.services import RoundRequest
-    from bot.i18n import interface_lang, t
-
-    settings = _settings()
-    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
-    ui = interface_lang(args.ui, os.environ.get("LANG"))
-    types = {"fill": "fill", "typed": "typed", "mc": "mc", "mixed": "mixed"}[args.qtype]
-    request = RoundRequest(questions=args.count, lang=args.lang, types=types, untimed=True)
-    with asyncio.Runner() as runner:
-        try:
-            app = runner.run(App.create(settings))
-        except GlossaryError as err:
-            return _glossary_problem(err)
-        try:
-            console = ConsoleAdapter(app.hub, lang=ui)
-            app.hub.add_adapter(console)
-            console._say(t(ui, "console.welcome", total=args.count))
-            status = console.play(runner, request)
-            if settings.is_sqlite:
-                path = settings.database_url.split("///", 1)[-1]
-                console._say(t(ui, "console.saved", path=path))
-            return status
-        finally:
-            runner.run(app.close())
-
-
-def cmd_practice(args: argparse.Namespace) -> int:
+def _in_terminal(args: argparse.Namespace, session) -> int:
+    """Start the app on the configured database, run `session(console, runner, settings)` in
+    this terminal, and close everything whatever happens."""
     import os
 
     from bot.adapters.console import ConsoleAdapter
@@ -192,9 +162,32 @@ def cmd_practice(args: argparse.Namespace) -> int:
         try:
             console = ConsoleAdapter(app.hub, lang=ui)
             app.hub.add_adapter(console)
-            return console.practice(runner, args.kind)
+            return session(console, runner, settings)
         finally:
             runner.run(app.close())
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    from bot.core.services import RoundRequest
+    from bot.i18n import t
+
+    request = RoundRequest(questions=args.count, lang=args.lang, types=args.qtype, untimed=True)
+
+    def session(console, runner, settings) -> int:
+        console.say(t(console.lang, "console.welcome", total=args.count))
+        status = console.play(runner, request)
+        if settings.is_sqlite:
+            path = settings.database_url.split("///", 1)[-1]
+            console.say(t(console.lang, "console.saved", path=path))
+        return status
+
+    return _in_terminal(args, session)
+
+
+def cmd_practice(args: argparse.Namespace) -> int:
+    return _in_terminal(
+        args, lambda console, runner, _settings: console.practice(runner, args.kind)
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:

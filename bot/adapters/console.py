@@ -78,7 +78,7 @@ class ConsoleAdapter:
         now = self.hub.clock
         resumed = runner.run(self.hub.quiz.current_question(self.chat, self.sender, now()))
         if resumed is not None:
-            self._say(t(self.lang, "console.resumed"))
+            self.say(t(self.lang, "console.resumed"))
             self._print(resumed)
         else:
             replies = runner.run(self.hub.quiz.start_round(self.chat, self.sender, now(), request))
@@ -104,9 +104,9 @@ class ConsoleAdapter:
                     break
                 self._show(runner.run(self._handle(line)))
         except KeyboardInterrupt:
-            self._say("")
+            self.say("")
             finish(runner.run)
-        self._say(t(self.lang, "console.bye"))
+        self.say(t(self.lang, "console.bye"))
         return 0
 
     def _command(self, name: str, *args: str) -> Command:
@@ -155,7 +155,7 @@ class ConsoleAdapter:
         except EOFError:
             return None
         if line == "":
-            self._say("")
+            self.say("")
             return None
         return line.rstrip("\n")
 
@@ -173,14 +173,14 @@ class ConsoleAdapter:
     def _print(self, reply: Reply) -> None:
         if isinstance(reply, AskQuestion):
             self._last_question = reply
-            self._say("")
-            self._say(reply.text)
+            self.say("")
+            self.say(reply.text)
             return
         if isinstance(reply, QuestionResult):
-            self._say(reply.text)
+            self.say(reply.text)
             if reply.top:
                 me = reply.top[0]
-                self._say(
+                self.say(
                     t(
                         self.lang,
                         "console.score",
@@ -192,15 +192,15 @@ class ConsoleAdapter:
             return
         if isinstance(reply, RoundOver):
             self._over = True
-            self._say("")
-            self._say(reply.text)
+            self.say("")
+            self.say(reply.text)
             return
         if isinstance(reply, AnswerFeedback | Notice):
-            self._say(reply.text)
+            self.say(reply.text)
             return
-        self._say(reply.text)
+        self.say(reply.text)
 
-    def _say(self, text: str) -> None:
+    def say(self, text: str) -> None:
         self.stdout.write(text + "\n")
         self.stdout.flush()
 

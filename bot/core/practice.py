@@ -26,10 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from bot.content.model import Entry, Glossary, Question, QuestionType
 from bot.content.questions import QuestionGenerator
 from bot.core import engine, render
+from bot.core.answers import given_text, grade_event
 from bot.core.events import ChatRef, OptionAnswer, Sender, TextAnswer
 from bot.core.grading import Grade, Grader
 from bot.core.replies import AnswerFeedback, AskQuestion, Notice, Reply
-from bot.core.services import chat_lang, option_from_text
+from bot.core.services import chat_lang
 from bot.core.settings import ChatSettings
 from bot.i18n import interface_lang, t
 from bot.storage.models import Chat, User
@@ -375,7 +376,7 @@ class PracticeService:
                 return [Notice(chat_ref, t(ctx.lang, "practice.idle_ended"), kind="info")]
 
             question = Question.from_json(item.question)
-            grade, option = self._grade(event, question)
+            grade, option = grade_event(self.grader, event, question)
             if grade.how == "invalid":
                 return [self._invalid(ctx, question, grade, event)]
             seconds = max(0.0, (now - item.asked_at).total_seconds())
@@ -392,7 +393,7 @@ class PracticeService:
                 round_question_id=None,
                 entry_id=item.entry_id,
                 question_type=question.type.value,
-                given=self._given(event, question)[:500],
+                given=given_text(event, question)[:500],
                 option_index=option,
                 correct=grade.correct,
                 judged=grade.how,
@@ -458,26 +459,6 @@ class PracticeService:
         if item is None:
             return None
         return chat, session, item
-
-    def _grade(
-        self, event: TextAnswer | OptionAnswer, question: Question
-    ) -> tuple[Grade, int | None]:
-        if isinstance(event, OptionAnswer):
-            return self.grader.grade_option(question, event.option), event.option
-        if question.is_multiple_choice:
-            index = option_from_text(event.text, len(question.options))
-            if index is None:
-                return Grade(False, "invalid", reason="pick_option"), None
-            return self.grader.grade_option(question, index), index
-        return self.grader.grade(question, event.text), None
-
-    @staticmethod
-    def _given(event: TextAnswer | OptionAnswer, question: Question) -> str:
-        if isinstance(event, OptionAnswer):
-            if 0 <= event.option < len(question.options):
-                return question.options[event.option]
-            return str(event.option)
-        return event.text
 
     async def _review(
         self,

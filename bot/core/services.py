@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.content.model import Glossary, Question
 from bot.content.questions import QuestionGenerator
 from bot.core import engine, render
+from bot.core.answers import given_text, grade_event
 from bot.core.engine import Mode, Next, PlayerState, QuestionSlot, RoundState, Verdict
 from bot.core.events import ChatRef, Event, OptionAnswer, Sender, TextAnswer
 from bot.core.grading import Grade, Grader
@@ -212,7 +213,7 @@ class QuizService:
             mine = personal_lang(chat, user)
             question = Question.from_json(rq.question)
 
-            grade, option = self._grade(event, question)
+            grade, option = grade_event(self.grader, event, question)
             if grade.how == "invalid":
                 await uow.commit()
                 return [self._invalid_answer(chat_ref, mine, question, grade, event)]
@@ -231,7 +232,7 @@ class QuizService:
                 round_question_id=rq.id,
                 entry_id=rq.entry_id,
                 question_type=question.type.value,
-                given=self._given(event, question)[:500],
+                given=given_text(event, question)[:500],
                 option_index=option,
                 correct=grade.correct,
                 judged=grade.how,
@@ -328,27 +329,6 @@ class QuizService:
     @staticmethod
     def _chat_ref(chat: Chat, hint: ChatRef) -> ChatRef:
         return ChatRef(chat.platform, chat.platform_chat_id, chat.kind, chat.title or hint.title)
-
-    def _grade(
-        self, event: TextAnswer | OptionAnswer, question: Question
-    ) -> tuple[Grade, int | None]:
-        """The grade, and the option chosen (multiple choice)."""
-        if isinstance(event, OptionAnswer):
-            return self.grader.grade_option(question, event.option), event.option
-        if question.is_multiple_choice:
-            index = option_from_text(event.text, len(question.options))
-            if index is not None:
-                return self.grader.grade_option(question, index), index
-            return Grade(correct=False, how="invalid", matched=None, reason="pick_option"), None
-        return self.grader.grade(question, event.text), None
-
-    @staticmethod
-    def _given(event: TextAnswer | OptionAnswer, question: Question) -> str:
-        if isinstance(event, OptionAnswer):
-            if 0 <= event.option < len(question.options):
-                return question.options[event.option]
-            return str(event.option)
-        return event.text
 
     def _invalid_answer(
         self, chat_ref: ChatRef, lang: str, question: Question, grade: Grade, event: Event
@@ -757,17 +737,3 @@ class QuizService:
         async with self.uow() as uow:
             await uow.rounds.set_platform_ref(round_question_id, ref)
             await uow.commit()
-
-
-def option_from_text(text: str, count: int) -> int | None:
-    """'2', 'b', 'B)', '(b)' -> option index; None when the text names no option."""
-    cleaned = text.strip().strip("().:：）（").strip().upper()
-    if len(cleaned) != 1 and not cleaned.isdigit():
-        return None
-    if cleaned.isdigit():
-        index = int(cleaned) - 1
-    elif "A" <= cleaned <= "Z":
-        index = ord(cleaned) - ord("A")
-    else:
-        return None
-    return index if 0 <= index < count else None

@@ -1,0 +1,45 @@
+"""Reading an answer event the same way for quiz rounds and practice."""
+
+from __future__ import annotations
+
+from bot.content.model import Question
+from bot.core.events import OptionAnswer, TextAnswer
+from bot.core.grading import Grade, Grader
+
+
+def grade_event(
+    grader: Grader, event: TextAnswer | OptionAnswer, question: Question
+) -> tuple[Grade, int | None]:
+    """The grade of an answer, and the option chosen (multiple choice). A typed answer to a
+    multiple-choice question must name an option ("B", "2"); anything else is invalid."""
+    if isinstance(event, OptionAnswer):
+        return grader.grade_option(question, event.option), event.option
+    if question.is_multiple_choice:
+        index = option_from_text(event.text, len(question.options))
+        if index is None:
+            return Grade(False, "invalid", reason="pick_option"), None
+        return grader.grade_option(question, index), index
+    return grader.grade(question, event.text), None
+
+
+def given_text(event: TextAnswer | OptionAnswer, question: Question) -> str:
+    """What the user gave, as stored: the option's text, or what they typed."""
+    if isinstance(event, OptionAnswer):
+        if 0 <= event.option < len(question.options):
+            return question.options[event.option]
+        return str(event.option)
+    return event.text
+
+
+def option_from_text(text: str, count: int) -> int | None:
+    """'2', 'b', 'B)', '(b)' -> option index; None when the text names no option."""
+    cleaned = text.strip().strip("().:：）（").strip().upper()
+    if len(cleaned) != 1 and not cleaned.isdigit():
+        return None
+    if cleaned.isdigit():
+        index = int(cleaned) - 1
+    elif "A" <= cleaned <= "Z":
+        index = ord(cleaned) - ord("A")
+    else:
+        return None
+    return index if 0 <= index < count else None
