@@ -12,6 +12,7 @@ Leaving the block without `commit()` rolls everything back, so a failure half-wa
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,13 +27,24 @@ from bot.storage.repositories import (
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker) -> None:
+    def __init__(self, sessions: async_sessionmaker, lock: asyncio.Lock | None = None) -> None:
         self._sessions = sessions
+        self._lock = lock
         self.session: AsyncSession | None = None
 
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessions()
-        await self.session.begin()
+        if self._lock is not None:
+            await self._lock.acquire()
+        try:
+            self.session = self._sessions()
+            await self.session.begin()
+        except BaseException:
+            if self.session is not None:
+                await self.session.close()
+                self.session = None
+            if self._lock is not None:
+                self._lock.release()
+            raise
         self.users = UserRepository(self.session)
         self.chats = ChatRepository(self.session)
         self.rounds = RoundRepository(self.session)
@@ -47,6 +59,8 @@ class UnitOfWork:
         finally:
             await self.session.close()
             self.session = None
+            if self._lock is not None:
+                self._lock.release()
 
     async def commit(self) -> None:
         assert self.session is not None
@@ -61,4 +75,9 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
 def unit_of_work_factory(sessions: async_sessionmaker) -> UnitOfWorkFactory:
-    return lambda: UnitOfWork(sessions)
+    """SQLite takes one writer at a time: transactions of this process queue on an asyncio
+    lock instead of meeting in SQLite's busy handler, which sleeps and retries (other processes
+    still wait there, up to the busy timeout)."""
+    serialize = sessions.kw["bind"].dialect.name == "sqlite"
+    lock = asyncio.Lock() if serialize else None
+    return lambda: UnitOfWork(sessions, lock)
