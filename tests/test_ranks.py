@@ -1,6 +1,7 @@
 """Deep ranks on big boards come from a points snapshot plus exact tie counts; they must match
 the exact count whenever the snapshot is fresh."""
 
+import asyncio
 import random
 
 import pytest
@@ -49,3 +50,25 @@ async def test_small_boards_are_counted_exactly_and_snapshots_expire():
     clock.now += 61
     assert await ranks.more_points((1, "all", None), 5, load) is None
     assert len(calls) == 2
+
+
+async def test_a_stale_snapshot_is_served_while_a_new_one_is_taken():
+    clock = Clock()
+    ranks = RankSnapshots(clock)
+    big = [(100, EXACT_BELOW), (50, 10)]
+    bigger = [(200, 5), (100, EXACT_BELOW), (50, 10)]
+
+    async def now():
+        return big
+
+    async def later():
+        return bigger
+
+    key = (0, "all", None)
+    assert await ranks.more_points(key, 50, now, refresh=later) == EXACT_BELOW
+    clock.now += 61
+    # Served from the old snapshot at once; the refresh runs in the background.
+    assert await ranks.more_points(key, 50, now, refresh=later) == EXACT_BELOW
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert await ranks.more_points(key, 50, now, refresh=later) == EXACT_BELOW + 5

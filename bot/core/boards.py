@@ -66,7 +66,10 @@ class BoardService:
 
                 async def more_points(points: int) -> int | None:
                     return await self.ranks.more_points(
-                        key, points, lambda: scores.points_histogram(*key)
+                        key,
+                        points,
+                        lambda: scores.points_histogram(*key),
+                        refresh=lambda: self._histogram(key),
                     )
 
                 mine = await scores.standing(
@@ -91,6 +94,10 @@ class BoardService:
             caller=caller,
             title=title,
         )
+
+    async def _histogram(self, key: tuple) -> list[tuple[int, int]]:
+        async with self.uow() as uow:
+            return await uow.scores.points_histogram(*key)
 
     async def show_settings(self, chat_ref: ChatRef, sender: Sender, now: datetime) -> Reply:
         async with self.uow() as uow:

@@ -49,6 +49,9 @@ def previous_period_start(period: str, now: datetime) -> date:
     return EPOCH
 
 
+_PREPARED: dict[tuple[str, str], object] = {}
+
+
 class _Repo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -56,6 +59,15 @@ class _Repo:
     def _insert(self, table):
         dialect = self.session.bind.dialect.name
         return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+    def _prepared(self, name: str, build):
+        """A statement built once per dialect: the hot paths pass only their parameters, since
+        constructing a statement costs more CPU than running it."""
+        key = (name, self.session.bind.dialect.name)
+        stmt = _PREPARED.get(key)
+        if stmt is None:
+            stmt = _PREPARED[key] = build()
+        return stmt
 
 
 class UserRepository(_Repo):
@@ -247,13 +259,15 @@ class AnswerRepository(_Repo):
         """Insert one answer; False when its dedup key was already recorded."""
         values["given"] = clean_text(values.get("given", ""), 500)
         values["dedup_key"] = clean_text(values["dedup_key"], 160)
-        stmt = (
-            self._insert(Answer)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(Answer.id)
+        stmt = self._prepared(
+            "answer",
+            lambda: (
+                self._insert(Answer)
+                .on_conflict_do_nothing(index_elements=["dedup_key"])
+                .returning(Answer.id)
+            ),
         )
-        return (await self.session.execute(stmt)).first() is not None
+        return (await self.session.execute(stmt, values)).first() is not None
 
     async def tries(self, round_question_id: int) -> dict[int, list[bool]]:
         rows = await self.session.execute(
@@ -300,8 +314,11 @@ class ScoreRepository(_Repo):
             for scope in (chat_id, GLOBAL_SCOPE)
             for period in PERIODS
         ]
-        stmt = self._insert(Score).values(rows)
-        stmt = stmt.on_conflict_do_update(
+        await self.session.execute(self._prepared("score", self._score_upsert), rows)
+
+    def _score_upsert(self):
+        stmt = self._insert(Score)
+        return stmt.on_conflict_do_update(
             index_elements=["chat_id", "period", "period_start", "user_id"],
             set_={
                 "points": Score.points + stmt.excluded.points,
@@ -309,7 +326,6 @@ class ScoreRepository(_Repo):
                 "answered": Score.answered + stmt.excluded.answered,
             },
         )
-        await self.session.execute(stmt)
 
     async def top(self, scope: int, period: str, start: date, limit: int = 10) -> list[tuple]:
         """(user_id, name, points, correct, answered) best first; ties: more right answers,
