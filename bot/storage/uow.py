@@ -27,7 +27,7 @@ from bot.storage.repositories import (
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker, lock: asyncio.Lock | None = None) -> None:
+    def __init__(self, sessions: async_sessionmaker, lock: asyncio.Semaphore | None = None) -> None:
         self._sessions = sessions
         self._lock = lock
         self.session: AsyncSession | None = None
@@ -75,9 +75,14 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
 def unit_of_work_factory(sessions: async_sessionmaker) -> UnitOfWorkFactory:
-    """SQLite takes one writer at a time: transactions of this process queue on an asyncio
-    lock instead of meeting in SQLite's busy handler, which sleeps and retries (other processes
-    still wait there, up to the busy timeout)."""
-    serialize = sessions.kw["bind"].dialect.name == "sqlite"
-    lock = asyncio.Lock() if serialize else None
-    return lambda: UnitOfWork(sessions, lock)
+    """Transactions of this process queue, first come first served, for as many connections as
+    the database can use at once: on SQLite one writer (rather than meeting in SQLite's busy
+    handler, which sleeps and retries), on PostgreSQL the connection pool (rather than timing out
+    in the pool's queue under a burst, which would turn answers into apologies)."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name == "sqlite":
+        slots = 1
+    else:
+        slots = engine.pool.size() + max(engine.pool._max_overflow, 0)
+    gate = asyncio.Semaphore(slots)
+    return lambda: UnitOfWork(sessions, gate)
