@@ -1,0 +1,347 @@
+"""Answers per second through the service path the adapters use.
+
+1,000 users in 100 group chats, each chat running a round of multiple-choice questions (50
+questions, 600 s each, so none closes by time). Users answer their chat's open question with
+bounded concurrency; a question closes early once its ten regular players have answered, and the
+next one comes back in the replies of the closing answer, as it would on a platform.
+
+The first question of a round cannot close early (nobody is a regular yet), so it is answered in a
+warm-up phase (new users, timed apart) and closed by the clock, as in a real round: the rounds
+are started 700 s in the past and `QuizService.resume` closes question 1 and opens question 2.
+
+    python -m bench.answers                  # both databases, 20,000 answers each or 180 s
+    python -m bench.answers --db sqlite --quick
+    python -m bench.answers --db postgres --profile /tmp/answers.prof
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import logging
+import pstats
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event, text
+
+from bench.common import DATABASES, latency_summary, print_machine, table, throwaway_database
+from bot.app import App
+from bot.config import Settings
+from bot.core.events import ChatRef, OptionAnswer, Sender
+from bot.core.replies import AnswerFeedback, AskQuestion, Notice, RoundOver
+from bot.storage import db
+
+CHATS = 100
+USERS_PER_CHAT = 10
+QUESTIONS = 50
+SECONDS = 600
+RIGHT_SHARE = 0.6  # how often a user picks the right option
+MAX_SECONDS = 480  # the timed phase must end before the open questions run out of time
+
+
+def load_glossary_for_bench():
+    """The shipped glossary; the tests' mini glossary when it does not load."""
+    from bot.content.glossary import load_glossary
+
+    try:
+        return load_glossary(), "shipped"
+    except Exception as err:
+        from tests.conftest import mini_glossary
+
+        return mini_glossary.__wrapped__(), f"mini (shipped failed: {type(err).__name__})"
+
+
+@dataclass
+class Outcome:
+    latencies: list[float] = field(default_factory=list)
+    scored: int = 0
+    refused: int = 0  # late, already answered, unknown question: recorded nothing
+    errors: int = 0  # the dispatcher's apology
+    rounds_over: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process, all threads
+    statements: int = 0  # SQL statements sent to the database
+
+
+class Load:
+    """The chats, their users, and which question each chat has open."""
+
+    def __init__(self, app: App, via: str, rng: random.Random, chats: int = CHATS) -> None:
+        self.app = app
+        self.count = chats
+        self.handle = app.hub.handle if via == "hub" else app.dispatcher.dispatch
+        self.rng = rng
+        self.chats = [
+            ChatRef("telegram", f"-100{i:04d}", "group", f"Bench chat {i}") for i in range(chats)
+        ]
+        self.index = {c.platform_chat_id: i for i, c in enumerate(self.chats)}
+        self.senders = [
+            [Sender(f"{c * 1000 + u}", f"Player {c}-{u}", lang="en") for u in range(USERS_PER_CHAT)]
+            for c in range(chats)
+        ]
+        self.open: dict[int, AskQuestion] = {}
+        self.sequence = 0
+        self.statements = 0
+
+        @event.listens_for(app.engine.sync_engine, "before_cursor_execute")
+        def _count(*_args) -> None:
+            self.statements += 1
+
+    async def start_rounds(self, at: datetime) -> None:
+        boards, quiz = self.app.boards, self.app.quiz
+        for i, chat in enumerate(self.chats):
+            admin = self.senders[i][0]
+            for key, value in (("questions", QUESTIONS), ("seconds", SECONDS), ("types", "mc")):
+                await boards.change_setting(chat, admin, at, key, str(value), is_admin=True)
+            replies = await quiz.start_round(chat, admin, at)
+            self._note(replies)
+        assert len(self.open) == self.count, "every chat has its first question open"
+
+    def _note(self, replies: list) -> None:
+        for reply in replies:
+            if isinstance(reply, AskQuestion):
+                self.open[self.index[reply.chat.platform_chat_id]] = reply
+
+    def event(self, chat: int, user: int, at: datetime) -> OptionAnswer:
+        ask = self.open[chat]
+        right = ask.question.correct_option
+        if self.rng.random() < RIGHT_SHARE:
+            option = right
+        else:
+            option = self.rng.choice([i for i in range(len(ask.question.options)) if i != right])
+        self.sequence += 1
+        return OptionAnswer(
+            self.chats[chat],
+            self.senders[chat][user],
+            event_id=f"bench:{self.sequence}",
+            at=at,
+            option=option,
+            question_ref=f"rq:{ask.round_question_id}",
+        )
+
+    async def run(
+        self, count: int, concurrency: int, clock, deadline: float | None = None
+    ) -> Outcome:
+        """Answer until `count` answers (or `deadline`, a perf_counter time): every user of a chat
+        answers its open question once; the closing answer brings the next question."""
+        ready = [(c, u) for c in range(self.count) for u in range(USERS_PER_CHAT)]
+        outcome = Outcome()
+        issued = 0
+        in_flight = 0
+        more = asyncio.Condition()
+
+        async def worker() -> None:
+            nonlocal issued, in_flight
+            while issued < count and (deadline is None or time.perf_counter() < deadline):
+                async with more:
+                    while not ready and in_flight:
+                        await more.wait()
+                    if not ready or issued >= count:
+                        return  # nothing left to answer (every round is over)
+                    pick = self.rng.randrange(len(ready))
+                    ready[pick], ready[-1] = ready[-1], ready[pick]
+                    chat, user = ready.pop()
+                    issued += 1
+                    in_flight += 1
+                event = self.event(chat, user, clock())
+                started = time.perf_counter()
+                replies = await self.handle(event)
+                outcome.latencies.append(time.perf_counter() - started)
+                failed = self._count(outcome, replies)
+                async with more:
+                    in_flight -= 1
+                    if failed:
+                        # An apology: the user clicks again, or the question would wait for
+                        # a regular player who never got through.
+                        ready.append((chat, user))
+                    for reply in replies:
+                        if isinstance(reply, AskQuestion):
+                            self.open[chat] = reply
+                            ready.extend((chat, u) for u in range(USERS_PER_CHAT))
+                    more.notify_all()
+
+        statements = self.statements
+        started, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        outcome.seconds = time.perf_counter() - started
+        outcome.cpu_seconds = time.process_time() - cpu
+        outcome.statements = self.statements - statements
+        return outcome
+
+    @staticmethod
+    def _count(outcome: Outcome, replies: list) -> bool:
+        """Tally the replies; True when the answer failed with an apology."""
+        outcome.rounds_over += sum(isinstance(r, RoundOver) for r in replies)
+        if any(isinstance(r, AnswerFeedback) and not r.late for r in replies):
+            outcome.scored += 1
+        elif any(isinstance(r, Notice) and r.kind == "error" for r in replies):
+            outcome.errors += 1
+            return True
+        else:
+            outcome.refused += 1
+        return False
+
+
+async def bench_one(kind: str, args, glossary) -> dict:
+    rng = random.Random(args.seed)
+    async with throwaway_database(kind) as url:
+        await db.upgrade(url)
+        app = await App.create(Settings(database_url=url), migrate=False, glossary=glossary)
+        try:
+            load = Load(app, args.via, rng, args.chats)
+            # Rounds began 700 s ago; question 1 (600 s) ran out 100 s ago.
+            past = datetime.now(UTC) - timedelta(seconds=700)
+            await load.start_rounds(past)
+            # Not the measure: fewer in flight, so that every user becomes a regular player.
+            users = args.chats * USERS_PER_CHAT
+            warm = await load.run(users, min(args.concurrency, 8), lambda: past)
+            replies, _ = await app.quiz.resume(datetime.now(UTC) - timedelta(seconds=1))
+            load._note(replies)
+            assert all(a.position == 2 for a in load.open.values()), "question 2 is open"
+
+            profiler = cProfile.Profile() if args.profile else None
+            if profiler:
+                profiler.enable()
+            # Question 2 closes by time 599 s from now: stop issuing answers well before.
+            deadline = time.perf_counter() + min(args.max_seconds, MAX_SECONDS)
+            now = lambda: datetime.now(UTC)  # noqa: E731
+            main = await load.run(args.answers, args.concurrency, now, deadline)
+            if profiler:
+                profiler.disable()
+                report_profile(profiler, f"{args.profile}.{kind}")
+
+            async with app.uow() as uow:
+                stored = (
+                    await uow.session.execute(text("SELECT count(*) FROM answers"))
+                ).scalar_one()
+        finally:
+            await app.close()
+    return {"kind": kind, "warm": warm, "main": main, "stored": stored}
+
+
+def report_profile(profiler: cProfile.Profile, path: str) -> None:
+    profiler.dump_stats(path)
+    for key in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(25)
+        print(f"--- profile by {key} (main thread; full dump in {path})")
+        print(out.getvalue().split("\n\n", 2)[-1][:6000])
+
+
+def row(label: str, kind: str, outcome: Outcome) -> list:
+    lat = latency_summary(outcome.latencies)
+    done = len(outcome.latencies)
+    return [
+        kind,
+        label,
+        done,
+        outcome.seconds,
+        done / outcome.seconds if outcome.seconds else 0.0,
+        lat["p50"],
+        lat["p95"],
+        lat["p99"],
+        lat["max"],
+        outcome.scored,
+        outcome.refused,
+        outcome.errors,
+        outcome.statements / done if done else 0.0,
+        1000 * outcome.cpu_seconds / done if done else 0.0,
+    ]
+
+
+class ErrorTally(logging.Handler):
+    """Counts the dispatcher's logged failures by exception type instead of printing
+    hundreds of tracebacks."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.kinds: dict[str, int] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        key = f"{type(exc).__name__}: {str(exc)[:90]}" if exc else record.getMessage()[:100]
+        self.kinds[key] = self.kinds.get(key, 0) + 1
+
+
+async def main(args) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    tally = ErrorTally()
+    dispatcher_log = logging.getLogger("bot.core.dispatcher")
+    dispatcher_log.addHandler(tally)
+    dispatcher_log.propagate = False
+    kinds = DATABASES if args.db == "both" else (args.db,)
+    await print_machine(with_postgres="postgres" in kinds)
+    glossary, which = load_glossary_for_bench()
+    print(
+        f"answers via {'Hub.handle' if args.via == 'hub' else 'Dispatcher.dispatch'}; "
+        f"{args.chats} group chats x {USERS_PER_CHAT} users; {args.concurrency} in flight; "
+        f"glossary: {which} ({len(glossary)} entries)\n"
+    )
+    rows, checks = [], []
+    for kind in kinds:
+        result = await bench_one(kind, args, glossary)
+        rows.append(row("warm-up (q1, new users)", kind, result["warm"]))
+        rows.append(row("answers", kind, result["main"]))
+        scored = result["warm"].scored + result["main"].scored
+        errors = result["warm"].errors + result["main"].errors
+        checks.append(
+            f"{kind}: {result['stored']:,} answers stored, {scored:,} scored replies, "
+            f"{errors} apologies (each retried), {result['main'].rounds_over} rounds over"
+        )
+    headers = (
+        "db",
+        "phase",
+        "answers",
+        "s",
+        "answers/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "scored",
+        "refused",
+        "errors",
+        "SQL/answer",
+        "CPU ms/answer",
+    )
+    print(table(headers, rows))
+    print(
+        "\ntarget: >= 1,000 answers/s with p99 <= 20 ms. CPU ms/answer: this process only,"
+        " all threads (the database server's CPU not included)"
+    )
+    for line in checks:
+        print(line)
+    for kind, count in sorted(tally.kinds.items(), key=lambda kv: -kv[1]):
+        print(f"logged error x{count}: {kind}")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=(*DATABASES, "both"), default="both")
+    parser.add_argument("--answers", type=int, default=20_000, help="answers after the warm-up")
+    parser.add_argument(
+        "--max-seconds", type=float, default=180, help="stop issuing answers after this long"
+    )
+    parser.add_argument("--concurrency", type=int, default=48, help="answers in flight")
+    parser.add_argument("--via", choices=("dispatcher", "hub"), default="dispatcher")
+    parser.add_argument("--chats", type=int, default=CHATS, help=f"{USERS_PER_CHAT} users each")
+    parser.add_argument(
+        "--quick", action="store_true", help="20 chats, 1,000 answers or 10 s: a smoke run"
+    )
+    parser.add_argument("--profile", metavar="PATH", help="cProfile the timed phase")
+    parser.add_argument("--seed", type=int, default=9)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.chats = min(args.chats, 20)
+        args.answers = min(args.answers, 1_000)
+        args.max_seconds = min(args.max_seconds, 10)
+    return args
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))
