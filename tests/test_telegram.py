@@ -681,7 +681,9 @@ async def test_private_practice_with_polls_and_typed_answers(server, make_world)
         assert "next review in" in html.unescape(verdict.params["text"]).lower()
     server.send_text(bob, "/practice stop")
     await server.wait_for("sendMessage", chat_id=bob.id, since=server.mark())
-    rows = await world.rows("SELECT count(*), sum(correct) FROM answers")
+    rows = await world.rows(
+        "SELECT count(*), sum(CASE WHEN correct THEN 1 ELSE 0 END) FROM answers"
+    )
     assert rows == [(3, 3)]
     assert await world.rows("SELECT count(*) FROM rounds") == [(0,)]
     server.assert_no_errors()
