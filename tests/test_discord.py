@@ -207,8 +207,10 @@ async def test_second_click_is_refused_and_buttons_survive_a_restart(world):
     carol = await world.carol.click(message, label=right_label(q1))
     assert carol.response.content.startswith(f"You chose {right_label(q1)}.\n✅ Right!")
     await world.env.advance_time(SECONDS)
-    # The result is still posted; the old message is left as it was (no edit without memory).
+    # The result is still posted, and the question message, found again through the
+    # reference stored in the database, has its buttons disabled.
     assert "Right: carol" in channel_result(world.channel).embeds[0].description
+    assert all(disabled for disabled, _ in buttons(questions_in(world.channel)[0]).values())
     assert world.channel.last_message.embeds[0].title == "🏁 The round is over!"
 
 

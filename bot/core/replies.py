@@ -63,6 +63,7 @@ class Standing:
 class QuestionResult(Reply):
     round_question_id: int = 0
     question: Question | None = None
+    lang: str = "en"  # interface language of the chat
     winners: tuple[str, ...] = ()
     top: tuple[Standing, ...] = ()
 

@@ -528,6 +528,7 @@ class QuizService:
                 ),
                 round_question_id=rq.id,
                 question=question,
+                lang=lang,
                 winners=tuple(names.get(u, "?") for u in right),
                 top=tuple(table[:3]),
             )
@@ -732,6 +733,12 @@ class QuizService:
             if round_ is None or rq is None or rq.status != "open":
                 return None
             return self._ask(round_, rq, chat_ref, chat_lang(chat, user))
+
+    async def platform_ref(self, round_question_id: int) -> str | None:
+        """The platform's handle on a posted question (e.g. after a restart, to edit it)."""
+        async with self.uow() as uow:
+            rq = await uow.rounds.question(round_question_id)
+            return rq.platform_ref if rq else None
 
     async def set_platform_ref(self, round_question_id: int, ref: str) -> None:
         async with self.uow() as uow:

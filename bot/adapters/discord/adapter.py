@@ -383,12 +383,35 @@ class DiscordAdapter:
         if isinstance(reply, QuestionResult):
             answer_line = reply.text.strip().partition("\n")[0]
             ref = f"rq:{reply.round_question_id}"
+            if ref not in self._questions:
+                await self._recall(ref, reply.round_question_id, reply.question, reply.lang)
             await self._close_question(ref, reply.question, answer_line)
         elif isinstance(reply, RoundOver):
             # A stopped round ends without a result: just disable what is still open.
             ref = self._open.get(int(reply.chat.platform_chat_id))
             if ref is not None:
                 await self._close_question(ref, None, None)
+
+    async def _recall(
+        self, ref: str, round_question_id: int, question: Question | None, lang: str
+    ) -> None:
+        """A question posted before a restart: find its message through the reference the
+        core stored, so that closing it still disables its buttons."""
+        stored = await self._hub.quiz.platform_ref(round_question_id)
+        parts = (stored or "").split(":")
+        if len(parts) != 4 or parts[:2] != ["dc", "msg"] or not all(p.isdigit() for p in parts[2:]):
+            return
+        channel_id, message_id = int(parts[2]), int(parts[3])
+        try:
+            channel = self.bot.get_partial_messageable(channel_id)
+            message = await channel.fetch_message(message_id)
+        except discord.HTTPException as err:
+            log.info("question message %s is gone: %s", message_id, err)
+            return
+        if message.embeds:
+            self._questions[ref] = PostedQuestion(
+                channel_id, message_id, message.embeds[0], question, lang
+            )
 
     async def _close_question(
         self, ref: str, question: Question | None, answer_line: str | None
