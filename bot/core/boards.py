@@ -93,6 +93,7 @@ class BoardService:
             rows=tuple(rows),
             caller=caller,
             title=title,
+            lang=lang,
         )
 
     async def _histogram(self, key: tuple) -> list[tuple[int, int]]:

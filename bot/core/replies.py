@@ -92,6 +92,7 @@ class Leaderboard(Reply):
     rows: tuple[Standing, ...] = ()
     caller: Standing | None = None
     title: str = ""
+    lang: str = "en"  # interface language of the chat
 
 
 @dataclass(frozen=True, slots=True)

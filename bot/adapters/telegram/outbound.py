@@ -221,10 +221,5 @@ class Outbox:
         data = tg.image_data(reply.scope, reply.period)
         if data is None:
             return None
-        lang = "zh" if _looks_chinese(reply.title) else "en"
-        label = t(lang, "telegram.image_button")
+        label = t(reply.lang, "telegram.image_button")
         return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
-
-
-def _looks_chinese(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
