@@ -182,3 +182,14 @@ def test_an_invalid_glossary_stops_start_up_with_the_check_messages(tmp_path):
     ]
     assert problems and all(p in play.stderr for p in problems)
     assert "Traceback" not in play.stderr
+
+
+def test_the_chinese_interface_reaches_every_message(tmp_path):
+    term = Terminal(tmp_path, "--count", "2", "--ui", "zh", "--type", "mc")
+    screen = term.until_prompt()
+    assert "本轮共 2 题" in screen and "第 1/2 题" in screen
+    term.send("Z")
+    assert "请用选项字母" in term.until_prompt()
+    term.send("quit")
+    rest = term.finish()
+    assert "本轮已被停止" in rest and "再见" in rest

@@ -31,12 +31,12 @@ QUIT_WORDS = {"quit", "exit", "q", ":q", "退出"}
 HINT_WORDS = {"hint", "h", "?", "提示"}
 
 
-def local_user() -> Sender:
+def local_user(lang: str | None = None) -> Sender:
     try:
         name = getpass.getuser()
     except Exception:
         name = "you"
-    return Sender(platform_user_id="local", display_name=name or "you")
+    return Sender(platform_user_id="local", display_name=name or "you", lang=lang)
 
 
 class ConsoleAdapter:
@@ -54,8 +54,9 @@ class ConsoleAdapter:
         self.hub = hub
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
-        self.sender = sender or local_user()
         self.lang = interface_lang(lang)
+        # The terminal's language plays the part of a platform's user language.
+        self.sender = sender or local_user(self.lang)
         self.chat = ChatRef(self.platform, "local", "private", "terminal")
         self._ids = itertools.count(1)
         self._last_question: AskQuestion | None = None
