@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +51,25 @@ def previous_period_start(period: str, now: datetime) -> date:
 
 _PREPARED: dict[tuple[str, str], object] = {}
 
+# The statements of the answer path, built once (building costs more CPU than running them).
+_FIND_USER = select(User).where(
+    User.platform == bindparam("platform"), User.platform_user_id == bindparam("uid")
+)
+_QUESTION_IN_ROUND = (
+    select(RoundQuestion, Round, Chat)
+    .join(Round, Round.id == RoundQuestion.round_id)
+    .join(Chat, Chat.id == Round.chat_id)
+    .where(RoundQuestion.id == bindparam("rq"))
+    .with_for_update(of=Round)
+)
+_PLAYERS = select(RoundPlayer).where(RoundPlayer.round_id == bindparam("round_id"))
+_SEEN = select(Answer.id).where(Answer.dedup_key == bindparam("key")).limit(1)
+_TRIES = (
+    select(Answer.user_id, Answer.correct)
+    .where(Answer.round_question_id == bindparam("rq"))
+    .order_by(Answer.id)
+)
+
 
 class _Repo:
     def __init__(self, session: AsyncSession) -> None:
@@ -75,10 +94,8 @@ class UserRepository(_Repo):
         name = clean_text(" ".join((sender.display_name or "").split()), 128) or clean_text(
             sender.platform_user_id, 128
         )
-        find = select(User).where(
-            User.platform == platform, User.platform_user_id == sender.platform_user_id
-        )
-        user = (await self.session.execute(find)).scalar_one_or_none()
+        find = (_FIND_USER, {"platform": platform, "uid": sender.platform_user_id})
+        user = (await self.session.execute(*find)).scalar_one_or_none()
         if user is None:  # first contact; ON CONFLICT covers a racing process
             await self.session.execute(
                 self._insert(User)
@@ -91,7 +108,7 @@ class UserRepository(_Repo):
                 )
                 .on_conflict_do_nothing(index_elements=["platform", "platform_user_id"])
             )
-            user = (await self.session.execute(find)).scalar_one()
+            user = (await self.session.execute(*find)).scalar_one()
         if user.display_name != name:
             user.display_name = name
         if sender.lang and user.platform_lang != sender.lang[:16]:
@@ -182,15 +199,7 @@ class RoundRepository(_Repo):
         self, round_question_id: int
     ) -> tuple[RoundQuestion, Round, Chat] | None:
         """A question with its round (locked, as `get` does) and chat, in one query."""
-        row = (
-            await self.session.execute(
-                select(RoundQuestion, Round, Chat)
-                .join(Round, Round.id == RoundQuestion.round_id)
-                .join(Chat, Chat.id == Round.chat_id)
-                .where(RoundQuestion.id == round_question_id)
-                .with_for_update(of=Round)
-            )
-        ).first()
+        row = (await self.session.execute(_QUESTION_IN_ROUND, {"rq": round_question_id})).first()
         return (row[0], row[1], row[2]) if row else None
 
     async def question(self, round_question_id: int) -> RoundQuestion | None:
@@ -223,9 +232,7 @@ class RoundRepository(_Repo):
         return result.rowcount == 1
 
     async def players(self, round_id: int) -> list[RoundPlayer]:
-        rows = await self.session.execute(
-            select(RoundPlayer).where(RoundPlayer.round_id == round_id)
-        )
+        rows = await self.session.execute(_PLAYERS, {"round_id": round_id})
         return list(rows.scalars().all())
 
     async def player(self, round_id: int, user_id: int) -> RoundPlayer | None:
@@ -250,9 +257,7 @@ class RoundRepository(_Repo):
 
 class AnswerRepository(_Repo):
     async def seen(self, dedup_key: str) -> bool:
-        found = await self.session.execute(
-            select(Answer.id).where(Answer.dedup_key == clean_text(dedup_key, 160)).limit(1)
-        )
+        found = await self.session.execute(_SEEN, {"key": clean_text(dedup_key, 160)})
         return found.first() is not None
 
     async def add(self, **values) -> bool:
@@ -270,11 +275,7 @@ class AnswerRepository(_Repo):
         return (await self.session.execute(stmt, values)).first() is not None
 
     async def tries(self, round_question_id: int) -> dict[int, list[bool]]:
-        rows = await self.session.execute(
-            select(Answer.user_id, Answer.correct)
-            .where(Answer.round_question_id == round_question_id)
-            .order_by(Answer.id)
-        )
+        rows = await self.session.execute(_TRIES, {"rq": round_question_id})
         tries: dict[int, list[bool]] = defaultdict(list)
         for user_id, correct in rows:
             tries[user_id].append(bool(correct))
