@@ -200,7 +200,7 @@ class QuizService:
         dedup_key = f"{event.chat.platform}:{event.event_id}"[:160]
         async with self.uow() as uow:
             user = await uow.users.get_or_create(event.chat.platform, event.sender, now)
-            found = await self._find_question(uow, event, now)  # locks the round
+            found = await self._find_question(uow, event, user, now)  # locks the round
             if await uow.answers.seen(dedup_key):
                 # A redelivered update, maybe handled by another process while we waited for
                 # the lock: it was counted once already.
@@ -222,7 +222,7 @@ class QuizService:
             decision = engine.judge(state, user.id, grade.correct, now)
             if decision.verdict != Verdict.SCORED:
                 await uow.commit()
-                return self._not_scored(chat_ref, mine, decision.verdict, event, rq)
+                return self._not_scored(chat_ref, mine, decision.verdict, event)
 
             response_ms = int((now - rq.opened_at).total_seconds() * 1000) if rq.opened_at else None
             recorded = await uow.answers.add(
@@ -267,7 +267,7 @@ class QuizService:
         return replies
 
     async def _find_question(
-        self, uow: UnitOfWork, event: TextAnswer | OptionAnswer, now: datetime
+        self, uow: UnitOfWork, event: TextAnswer | OptionAnswer, user: User, now: datetime
     ) -> tuple[Chat, ChatRef, Round, RoundQuestion] | list[Reply]:
         """The question an answer is for, or the replies that say why there is none."""
         ref = event.question_ref
@@ -295,14 +295,10 @@ class QuizService:
                 ]
             chat_ref = self._chat_ref(chat, event.chat)
             if round_.status != "running" or rq.position != round_.position or rq.status != "open":
-                user = await uow.users.get_or_create(chat.platform, event.sender, now)
-                return self._not_scored(
-                    chat_ref, personal_lang(chat, user), Verdict.LATE, event, rq
-                )
+                return self._not_scored(chat_ref, personal_lang(chat, user), Verdict.LATE, event)
             return chat, chat_ref, round_, rq
 
         chat = await uow.chats.get_or_create(event.chat, now)
-        user = await uow.users.get_or_create(event.chat.platform, event.sender, now)
         lang = chat_lang(chat, user)
         round_ = await uow.rounds.running(chat.id)
         rq = await uow.rounds.question_at(round_.id, round_.position) if round_ else None
@@ -342,7 +338,7 @@ class QuizService:
         return Notice(chat_ref, text, kind="usage", private_to=event.sender.platform_user_id)
 
     def _not_scored(
-        self, chat_ref: ChatRef, lang: str, verdict: Verdict, event: Event, rq: RoundQuestion
+        self, chat_ref: ChatRef, lang: str, verdict: Verdict, event: Event
     ) -> list[Reply]:
         if verdict == Verdict.LATE:
             return [
@@ -406,15 +402,7 @@ class QuizService:
             total=round_.total,
             position=round_.position,
             idle_questions=round_.idle_questions,
-            current=QuestionSlot(
-                id=rq.id,
-                position=rq.position,
-                question=Question.from_json(rq.question),
-                status=rq.status,
-                opened_at=rq.opened_at,
-                deadline=rq.deadline,
-                hints=rq.hints,
-            ),
+            current=self._slot(rq),
             players={
                 p.user_id: PlayerState(
                     user_id=p.user_id,
@@ -481,16 +469,9 @@ class QuizService:
             chat_ref = self._chat_ref(chat, ChatRef(chat.platform, chat.platform_chat_id))
             lang = chat_lang(chat)
             replies: list[Reply] = []
-            slot = QuestionSlot(
-                rq.id,
-                rq.position,
-                Question.from_json(rq.question),
-                rq.status,
-                rq.opened_at,
-                rq.deadline,
-                rq.hints,
-            )
-            if engine.due_to_close(slot, now) and await uow.rounds.claim_close(rq.id, now):
+            if engine.due_to_close(self._slot(rq), now) and await uow.rounds.claim_close(
+                rq.id, now
+            ):
                 replies = await self._close_and_advance(uow, chat, chat_ref, round_, rq, lang, now)
             await uow.commit()
         return replies
@@ -507,16 +488,7 @@ class QuizService:
     ) -> list[Reply]:
         """Post the result of a question just claimed closed, then ask the next or end."""
         question = Question.from_json(rq.question)
-        tries = await uow.answers.tries(rq.id)
-        players = await uow.rounds.players(round_.id)
-        for player in players:
-            if player.user_id in tries:
-                player.answered += 1
-                if not any(tries[player.user_id]):
-                    player.streak = 0
-            elif player.last_correct_position < rq.position:
-                player.streak = 0
-        await uow.flush()
+        players, tries = await self._settle(uow, round_, rq)
         names = await uow.users.names([p.user_id for p in players])
         right = await uow.answers.right_users(rq.id)
         table = self._table(players, names)
@@ -550,6 +522,23 @@ class QuizService:
         else:
             replies.append(self._end(round_, chat_ref, lang, table, step.value, now))
         return replies
+
+    async def _settle(
+        self, uow: UnitOfWork, round_: Round, rq: RoundQuestion
+    ) -> tuple[list[RoundPlayer], dict[int, list[bool]]]:
+        """Count a just-closed question in every player's row: one more question answered for
+        those who tried, and a broken streak for those who tried and missed or did not try."""
+        tries = await uow.answers.tries(rq.id)
+        players = await uow.rounds.players(round_.id)
+        for player in players:
+            if player.user_id in tries:
+                player.answered += 1
+                if not any(tries[player.user_id]):
+                    player.streak = 0
+            elif player.last_correct_position < rq.position:
+                player.streak = 0
+        await uow.flush()
+        return players, tries
 
     def _end(
         self,
@@ -668,22 +657,15 @@ class QuizService:
                     )
                 ]
             rq = await uow.rounds.question_at(round_.id, round_.position)
-            replies: list[Reply] = []
-            if rq is not None and rq.status == "open":
-                await uow.rounds.claim_close(rq.id, now)
+            if rq is not None and await uow.rounds.claim_close(rq.id, now):
                 # Settle the open question so that attempts on it count in the table.
-                tries = await uow.answers.tries(rq.id)
-                for player in await uow.rounds.players(round_.id):
-                    if player.user_id in tries:
-                        player.answered += 1
-                await uow.flush()
-            players = await uow.rounds.players(round_.id)
+                players, _ = await self._settle(uow, round_, rq)
+            else:
+                players = await uow.rounds.players(round_.id)
             names = await uow.users.names([p.user_id for p in players])
-            replies.append(
-                self._end(round_, chat_ref, lang, self._table(players, names), "stopped", now)
-            )
+            over = self._end(round_, chat_ref, lang, self._table(players, names), "stopped", now)
             await uow.commit()
-        return replies
+        return [over]
 
     # ------------------------------------------------------------------ restarts
 
