@@ -483,10 +483,11 @@ def test_long_definition_is_cut_at_a_sentence():
 
 def test_noise_never_reaches_a_question():
     gen = QuestionGenerator(FIXTURE, seed=3)
-    for qtype in ALL_TYPES:
-        q = gen.make(FIXTURE.get("transfer-learning"), qtype)
-        if q is not None:
-            assert "[1]" not in q.prompt + q.explanation + "".join(q.options)
+    made = [gen.make(FIXTURE.get("transfer-learning"), qtype) for qtype in ALL_TYPES]
+    made = [q for q in made if q is not None]
+    assert len(made) >= 3  # the entry whose source text carried the citation marker is asked
+    for q in made:
+        assert "[1]" not in q.prompt + q.explanation + "".join(q.options)
 
 
 def test_overlapping_names_are_never_options_together():

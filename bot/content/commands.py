@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.content.glossary import check_paths, check_texts, default_content_dir
+from bot.content.glossary import check_paths, check_texts
 from bot.content.importer import UnreadableDocument, import_files, render_draft, summary
 
 
@@ -32,10 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "characters that do not name the term ...). Prints one line per problem, "
         "'file:line: entry-id: what is wrong'. Exit status 1 if anything is wrong, else 0.",
     )
-    check.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH",
-        help="glossary files or directories (default: the content directory)",
-    )  # fmt: skip
+    _add_paths(check)
     check.set_defaults(func=run_check)
 
     dump = sub.add_parser(
@@ -45,10 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "id, term, aliases, lang, definition, gist, tags, source and links. Refuses (exit "
         "status 1) when the glossary has problems: run 'quizbot content check' to see them.",
     )
-    dump.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH",
-        help="glossary files or directories (default: the content directory)",
-    )  # fmt: skip
+    _add_paths(dump)
     dump.set_defaults(func=run_dump)
 
     imp = sub.add_parser(
@@ -73,14 +67,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.set_defaults(func=run_import)
 
 
+def _add_paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH",
+        help="glossary files or directories (default: the content directory)",
+    )  # fmt: skip
+
+
 def _help(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
     return 2
 
 
 def run_check(args: argparse.Namespace) -> int:
-    paths = args.paths or [default_content_dir()]
-    glossary, problems = check_paths(paths)
+    glossary, problems = check_paths(args.paths or None)  # none given: the content folder
     for problem in problems:
         print(problem)
     if problems:
@@ -92,7 +92,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_dump(args: argparse.Namespace) -> int:
-    glossary, problems = check_paths(args.paths or [default_content_dir()])
+    glossary, problems = check_paths(args.paths or None)
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)

@@ -74,9 +74,6 @@ def default_content_dir() -> Path:
     return Path(configured) if configured else Path(__file__).resolve().parents[2] / "content"
 
 
-DEFAULT_CONTENT_DIR = default_content_dir()
-
-
 @dataclass(frozen=True)
 class Problem:
     file: str

@@ -47,7 +47,7 @@ def _load_glossary() -> Glossary:
     try:
         return load_glossary()
     except GlossaryError as err:
-        problems = getattr(err, "problems", None) or getattr(err, "errors", None) or [str(err)]
+        problems = err.problems
         raise GlossaryUnavailable([str(p) for p in problems]) from err
 
 
