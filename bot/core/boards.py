@@ -78,13 +78,7 @@ class BoardService:
                 if mine is not None:
                     rank, points, correct, answered = mine
                     caller = Standing(rank, user.display_name, points, correct, answered, True)
-        title = t(
-            lang,
-            "board.title",
-            scope=t(lang, f"board.scope.{scope}"),
-            period=t(lang, f"board.period.{period_arg}"),
-            since=start.isoformat() if period != "all" else "",
-        ).rstrip(" ·")
+        title = board_title(lang, scope, period_arg, now)
         return Leaderboard(
             chat_ref,
             render.leaderboard_text(lang, title, rows, caller),
@@ -206,6 +200,19 @@ class BoardService:
                 )
             await uow.commit()
         return Notice(chat_ref, t(lang_arg, "lang.changed"), kind="ok")
+
+
+def board_title(lang: str, scope: str, period_arg: str, now: datetime) -> str:
+    """ "🏆 Chat leaderboard · this week · 2026-11-23" in the given language."""
+    period, previous = PERIOD_ARGS[period_arg]
+    start = previous_period_start(period, now) if previous else period_start(period, now)
+    return t(
+        lang,
+        "board.title",
+        scope=t(lang, f"board.scope.{scope}"),
+        period=t(lang, f"board.period.{period_arg}"),
+        since=start.isoformat() if period != "all" else "",
+    ).rstrip(" ·")
 
 
 def settings_text(lang: str, settings: ChatSettings) -> str:

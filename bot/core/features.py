@@ -13,15 +13,13 @@ from dataclasses import dataclass
 
 from bot.content.model import Glossary
 from bot.core import charts
-from bot.core.boards import PERIOD_ARGS, SCOPES, BoardService
+from bot.core.boards import BoardService, board_title
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Command, OptionAnswer, TextAnswer
 from bot.core.hub import Clock
 from bot.core.practice import PracticeService
 from bot.core.replies import Image, Leaderboard, Reply
 from bot.core.stats import StatsService
-from bot.i18n import t
-from bot.storage.repositories import period_start, previous_period_start
 from bot.storage.uow import UnitOfWorkFactory
 
 
@@ -80,15 +78,9 @@ def register(
     async def hint_hook(cmd: Command, is_admin: bool) -> list[Reply] | None:
         return await svc.hint(cmd.chat, cmd.sender, cmd.at)
 
-    async def board_image(cmd: Command, board: Leaderboard | bool | None) -> list[Reply]:
-        # The dispatcher passes False today and the board is drawn again; passing the
-        # Leaderboard it already built would save that query.
-        if not isinstance(board, Leaderboard):
-            board = await _rebuild_board(features.boards, cmd)
-            if board is None:
-                return []
-        lang = await svc.lang_of(cmd.chat, cmd.sender, cmd.at)
-        return [await board_card(cmd, board, lang)]
+    async def board_image(cmd: Command, board: Leaderboard) -> list[Reply]:
+        # The dispatcher hands over the board it just built for the text reply.
+        return [await board_card(cmd, board, board.lang)]
 
     dispatcher.register("practice", practice_cmd)
     dispatcher.register("review", review_cmd)
@@ -104,36 +96,11 @@ async def board_card(cmd: Command, board: Leaderboard, lang: str) -> Image:
     """The PNG card of a leaderboard, captioned with its title; `lang` is the chat's."""
     title = board.title
     if not charts.can_draw(title):
-        title = _title_in(charts.label_lang(lang), board, cmd)
+        title = board_title(charts.label_lang(lang), board.scope, board.period, cmd.at)
     png = await asyncio.to_thread(
         charts.leaderboard_card, title, list(board.rows), caller=board.caller, lang=lang
     )
     return Image(board.chat, board.title, png=png, filename="leaderboard.png")
-
-
-def _title_in(lang: str, board: Leaderboard, cmd: Command) -> str:
-    """The board's title in another language (the card's, when the chat's cannot be drawn)."""
-    period, previous = PERIOD_ARGS.get(board.period, ("all", False))
-    start = previous_period_start(period, cmd.at) if previous else period_start(period, cmd.at)
-    return t(
-        lang,
-        "board.title",
-        scope=t(lang, f"board.scope.{board.scope}"),
-        period=t(lang, f"board.period.{board.period}"),
-        since=start.isoformat() if period != "all" else "",
-    ).rstrip(" ·")
-
-
-async def _rebuild_board(boards: BoardService, cmd: Command) -> Leaderboard | None:
-    scope, period = "chat", "all"
-    for arg in _args(cmd):
-        if arg in SCOPES:
-            scope = arg
-        elif arg in PERIOD_ARGS:
-            period = arg
-        elif arg not in ("image", "img", "picture"):
-            return None
-    return await boards.leaderboard(cmd.chat, cmd.sender, cmd.at, scope, period)
 
 
 def _args(cmd: Command) -> tuple[str, ...]:

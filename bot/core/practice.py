@@ -342,8 +342,10 @@ class PracticeService:
         ref = event.question_ref
         if ref and ref.startswith("rq:"):
             return None
-        if not ref and not event.chat.is_private:
-            return None  # practice lives in private chats; group answers are the round's
+        if not event.chat.is_private and (event.chat.platform_chat_id or not ref):
+            # Practice lives in private chats: answers from a known group are the round's.
+            # (A Telegram poll vote names no chat, so its reference still has to be looked up.)
+            return None
         now = event.at
         async with self.uow() as uow:
             repo = PracticeRepository(uow.session)

@@ -207,7 +207,7 @@ class PracticeRepository:
             return None
         return (
             await self.session.execute(
-                select(PracticeItem).where(PracticeItem.platform_ref == ref[:128]).limit(1)
+                select(PracticeItem).where(PracticeItem.platform_ref == ref).limit(1)
             )
         ).scalar_one_or_none()
 
