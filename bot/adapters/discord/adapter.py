@@ -40,6 +40,7 @@ from bot.config import Settings
 from bot.content.model import Question
 from bot.core.events import ChatRef, Command, Event, OptionAnswer, Sender, TextAnswer
 from bot.core.hub import Hub
+from bot.core.render import answer_line as render_answer_line
 from bot.core.replies import (
     AskQuestion,
     Confirm,
@@ -125,7 +126,6 @@ class Responder:
         if self.deferred_private is False and private:
             # A public "thinking" placeholder cannot turn private: close it, then whisper.
             await self.interaction.edit_original_response(content="✔")
-            self.deferred_private = None
         # The first followup after a deferral fills it (with the deferral's visibility).
         self.deferred_private = None
         await self.interaction.followup.send(ephemeral=private, **body.kwargs())
@@ -381,11 +381,11 @@ class DiscordAdapter:
     async def _before_round_message(self, reply: Reply) -> None:
         """Close the question message a result or the end of a round is about."""
         if isinstance(reply, QuestionResult):
-            answer_line = reply.text.strip().partition("\n")[0]
+            answer = render_answer_line(reply.lang, reply.question) if reply.question else None
             ref = f"rq:{reply.round_question_id}"
             if ref not in self._questions:
                 await self._recall(ref, reply.round_question_id, reply.question, reply.lang)
-            await self._close_question(ref, reply.question, answer_line)
+            await self._close_question(ref, reply.question, answer)
         elif isinstance(reply, RoundOver):
             # A stopped round ends without a result: just disable what is still open.
             ref = self._open.get(int(reply.chat.platform_chat_id))
@@ -418,8 +418,8 @@ class DiscordAdapter:
     ) -> None:
         posted = self._questions.pop(ref, None)
         if posted is None:
-            # Posted before a restart: the message keeps its buttons, and a late click is
-            # told so by the core.
+            # Gone from memory and not found again through its stored reference (see _recall):
+            # the message keeps its buttons, and a late click is told so by the core.
             log.debug("question %s was not posted by this process; not editing it", ref)
             return
         if self._open.get(posted.channel_id) == ref:

@@ -69,11 +69,8 @@ def question_embed(reply: AskQuestion) -> discord.Embed:
     if question.options:
         lines.append("")
         lines += [f"**{OPTION_LABELS[i]}**  {opt}" for i, opt in enumerate(question.options)]
-    header = reply.header or t(
-        reply.lang, "question.header", position=reply.position, total=reply.total
-    )
     embed = discord.Embed(
-        title=clip(header, TITLE_MAX),
+        title=clip(reply.header, TITLE_MAX),
         description=clip("\n".join(lines), DESCRIPTION_MAX),
         colour=QUESTION_COLOUR,
     )
@@ -164,7 +161,7 @@ def payload(reply: Reply) -> Payload:
     if isinstance(reply, RoundOver):
         return Payload(embed=headline_embed(reply.text, PODIUM_COLOUR))
     if isinstance(reply, Leaderboard):
-        return Payload(embed=board_embed(reply))
+        return Payload(embed=headline_embed(reply.text, BOARD_COLOUR))
     if isinstance(reply, Image):
         return Payload(content=reply.text or None, png=reply.png, filename=reply.filename)
     if isinstance(reply, Confirm):
@@ -173,14 +170,3 @@ def payload(reply: Reply) -> Payload:
         view.add_item(CommandButton(reply.no_command, reply.no_label))
         return Payload(content=reply.text, view=finished_view(view))
     return Payload(content=reply.text)
-
-
-def board_embed(reply: Leaderboard) -> discord.Embed:
-    text = reply.text.strip()
-    if reply.title and text.startswith(reply.title):
-        text = text[len(reply.title) :].strip()
-    return discord.Embed(
-        title=clip(reply.title or "🏆", TITLE_MAX),
-        description=clip(text, DESCRIPTION_MAX),
-        colour=BOARD_COLOUR,
-    )
