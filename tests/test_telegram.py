@@ -338,8 +338,11 @@ async def test_only_admins_change_group_settings_or_reset_the_board(server, make
     assert [b["callback_data"] for b in buttons] == ["cmd:reset confirm", "cmd:reset cancel"]
     mark = server.mark()
     query = server.click(bob, confirm.result, text="Yes, reset")
-    await server.wait_for("sendMessage", chat_id=group.id, since=mark, text=refusal.params["text"])
+    # Refused in a pop-up only Bob sees; the group gets no message about it.
+    [popup] = await server.wait_for("answerCallbackQuery", since=mark)
+    assert popup.params["text"] == refusal.params["text"] and popup.params["show_alert"] is True
     assert query["id"] in server.callback_answers
+    await server.assert_no_call("sendMessage", chat_id=group.id)
     mark = server.mark()
     server.click(ada, confirm.result, text="Yes, reset")
     [done] = await server.wait_for("sendMessage", chat_id=group.id, since=mark)

@@ -272,37 +272,43 @@ class TelegramAdapter:
             return
         parsed = tg.parse_callback(query.data or "")
         message = query.message
-        try:
-            await call(query.answer, what="answerCallbackQuery")
-        except TelegramError as err:  # too old; the click still counts
-            log.info("telegram: could not answer a button click: %s", err)
         if parsed is None or message is None:
+            await self._answer_click(query)
             return
         kind, words = parsed
         chat = message.chat
         chat_ref = _chat_ref(chat)
         is_admin = None
-        if not chat_ref.is_private:
+        if kind == "cmd" and not chat_ref.is_private:
             is_admin = await self._is_admin(chat.id, query.from_user, None)
         sender = _sender(query.from_user, is_admin)
         event_id, now = f"cb:{query.id}", self.hub.clock()
         if kind == "cmd":
-            # A yes/no question is answered once: take its buttons away, unless a non-admin
-            # clicked (the core refuses them, and an admin may still want to click).
-            if is_admin is not False:
-                try:
-                    await call(
-                        context.bot.edit_message_reply_markup,
-                        chat.id,
-                        message.message_id,
-                        reply_markup=None,
-                        what="editMessageReplyMarkup",
-                    )
-                except TelegramError as err:
-                    log.info("telegram: could not remove the buttons: %s", err)
             event = Command(chat_ref, sender, event_id, now, name=words[0], args=words[1:])
+            if is_admin is False:
+                # A member who may not do this is told so in a pop-up only they see; the
+                # buttons stay for an admin, and the group sees nothing.
+                replies = await self.hub.handle(event)
+                mine = [r for r in replies if r.private_to]
+                await self._answer_click(query, mine[0].text if mine else None)
+                others = [r for r in replies if not r.private_to]
+                await self._render_all(others, Context(reply_to=message.message_id))
+                return
+            await self._answer_click(query)
+            # A yes/no question is answered once: take its buttons away.
+            try:
+                await call(
+                    context.bot.edit_message_reply_markup,
+                    chat.id,
+                    message.message_id,
+                    reply_markup=None,
+                    what="editMessageReplyMarkup",
+                )
+            except TelegramError as err:
+                log.info("telegram: could not remove the buttons: %s", err)
             await self._handle(event, Context(reply_to=message.message_id))
         else:  # the leaderboard as a picture
+            await self._answer_click(query)
             scope, period = words
             event = Command(
                 chat_ref, sender, event_id, now, name="leaderboard", args=(scope, period, "image")
@@ -310,6 +316,19 @@ class TelegramAdapter:
             replies = await self.hub.handle(event)
             images = [r for r in replies if isinstance(r, Image)]
             await self._render_all(images or replies, Context(reply_to=message.message_id))
+
+    async def _answer_click(self, query, text: str | None = None) -> None:
+        """Acknowledge a button press (Telegram shows a spinner until then), with a pop-up
+        when there is something only the clicker should read."""
+        try:
+            if text:
+                await call(
+                    query.answer, tg.clip(text, 200), show_alert=True, what="answerCallbackQuery"
+                )
+            else:
+                await call(query.answer, what="answerCallbackQuery")
+        except TelegramError as err:  # too old; the click still counts
+            log.info("telegram: could not answer a button click: %s", err)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         err = context.error
