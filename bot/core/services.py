@@ -1,15 +1,16 @@
 """Use cases of quiz rounds: start, answer, hint, close on time, stop, resume after a restart.
 
 Each use case is one transaction through a unit of work: load the round, ask the engine, write
-the outcome, commit, and hand back the replies to send. Nothing is held in memory between calls,
-so any process sharing the database can take the next event.
+the outcome, commit, and hand back the replies to send (answers that arrive together share one
+transaction). Nothing is held in memory between transactions, so any process sharing the
+database can take the next event.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,7 @@ from bot.core.answers import given_text, grade_event
 from bot.core.engine import Mode, Next, PlayerState, QuestionSlot, RoundState, Verdict
 from bot.core.events import ChatRef, Event, OptionAnswer, Sender, TextAnswer
 from bot.core.grading import Grade, Grader
+from bot.core.group_commit import GroupCommit
 from bot.core.replies import (
     AnswerFeedback,
     AskQuestion,
@@ -69,6 +71,47 @@ def chat_lang(chat: Chat, user: User | None = None) -> str:
     return interface_lang(chat.lang)
 
 
+def _dedup_key(event: Event) -> str:
+    return f"{event.chat.platform}:{event.event_id}"[:160]
+
+
+def _round_question_id(ref: str | None) -> int | None:
+    """The id in a reference of the form rq:<id>, the one the core hands out."""
+    if ref and ref.startswith("rq:") and ref[3:].isdigit() and len(ref) < 20:
+        return int(ref[3:])
+    return None
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one transaction's answers have looked up, and what they still have to write."""
+
+    users: dict[tuple[str, str], User] = field(default_factory=dict)
+    by_id: dict[int, tuple[RoundQuestion, Round, Chat]] = field(default_factory=dict)
+    chats: dict[tuple[str, str], tuple[Chat, Round | None]] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+    players: dict[int, dict[int, RoundPlayer]] = field(default_factory=dict)
+    tries: dict[int, dict[int, list[bool]]] = field(default_factory=dict)
+    questions: dict[int, Question] = field(default_factory=dict)
+    answers: list[dict] = field(default_factory=list)
+    scores: list[tuple] = field(default_factory=list)
+
+    def question(self, rq: RoundQuestion) -> Question:
+        if rq.id not in self.questions:
+            self.questions[rq.id] = Question.from_json(rq.question)
+        return self.questions[rq.id]
+
+    async def players_in(self, uow: UnitOfWork, round_id: int) -> dict[int, RoundPlayer]:
+        if round_id not in self.players:
+            self.players.update(await uow.rounds.players_of([round_id]))
+        return self.players[round_id]
+
+    async def tries_at(self, uow: UnitOfWork, round_question_id: int) -> dict[int, list[bool]]:
+        if round_question_id not in self.tries:
+            self.tries.update(await uow.answers.tries_of([round_question_id]))
+        return self.tries[round_question_id]
+
+
 class QuizService:
     def __init__(
         self, uow: UnitOfWorkFactory, glossary: Glossary, *, rng: random.Random | None = None
@@ -78,6 +121,7 @@ class QuizService:
         self.grader = Grader(glossary)
         self.rng = rng or random.Random()
         self.generator = QuestionGenerator(glossary, seed=self.rng.randrange(2**32))
+        self._answers = GroupCommit(self._answer_batch, self._answer_alone)
 
     # ------------------------------------------------------------------ start
 
@@ -196,83 +240,145 @@ class QuizService:
     # ------------------------------------------------------------------ answers
 
     async def answer(self, event: TextAnswer | OptionAnswer) -> list[Reply]:
-        now = event.at
-        dedup_key = f"{event.chat.platform}:{event.event_id}"[:160]
+        """Record an answer and say what it earned. Answers arriving together share one
+        transaction (see bot.core.group_commit); each is judged in the order it came."""
+        return await self._answers.submit(event)
+
+    async def _answer_alone(self, event: TextAnswer | OptionAnswer) -> list[Reply]:
+        return (await self._answer_batch([event]))[0]
+
+    async def _answer_batch(self, events: list[TextAnswer | OptionAnswer]) -> list[list[Reply]]:
         async with self.uow() as uow:
-            user = await uow.users.get_or_create(event.chat.platform, event.sender, now)
-            found = await self._find_question(uow, event, user, now)  # locks the round
-            if await uow.answers.seen(dedup_key):
-                # A redelivered update, maybe handled by another process while we waited for
-                # the lock: it was counted once already.
-                return []
-            if isinstance(found, list):
-                await uow.commit()
-                return found
-            chat, chat_ref, round_, rq = found
-            lang = chat_lang(chat, user)
-            mine = personal_lang(chat, user)
-            question = Question.from_json(rq.question)
-
-            grade, option = grade_event(self.grader, event, question)
-            if grade.how == "invalid":
-                await uow.commit()
-                return [self._invalid_answer(chat_ref, mine, question, grade, event)]
-
-            state, players = await self._state(uow, round_, rq)
-            decision = engine.judge(state, user.id, grade.correct, now)
-            if decision.verdict != Verdict.SCORED:
-                await uow.commit()
-                return self._not_scored(chat_ref, mine, decision.verdict, event)
-
-            response_ms = int((now - rq.opened_at).total_seconds() * 1000) if rq.opened_at else None
-            recorded = await uow.answers.add(
-                dedup_key=dedup_key,
-                user_id=user.id,
-                chat_id=chat.id,
-                round_question_id=rq.id,
-                entry_id=rq.entry_id,
-                question_type=question.type.value,
-                given=given_text(event, question)[:500],
-                option_index=option,
-                correct=grade.correct,
-                judged=grade.how,
-                points=decision.points,
-                response_ms=response_ms,
-                hints_used=rq.hints,
-                created_at=now,
-            )
-            if not recorded:
-                return []  # lost a race with the same update in another process
-            await self._update_player(
-                uow, round_, rq, user.id, grade.correct, decision, now, players
-            )
-            await uow.scores.add(
-                user.id, chat.id, points=decision.points, correct=grade.correct, now=now
-            )
-            replies: list[Reply] = [
-                self._feedback(
-                    chat_ref,
-                    mine,
-                    question,
-                    grade,
-                    option,
-                    decision.points,
-                    event,
-                    can_retry=not decision.closes_question,
-                )
-            ]
-            if decision.closes_question and await uow.rounds.claim_close(rq.id, now):
-                replies += await self._close_and_advance(uow, chat, chat_ref, round_, rq, lang, now)
+            batch = await self._look_up(uow, events)
+            results = [await self._answer_in(uow, batch, event) for event in events]
+            await self._write(uow, batch, scores=True)
             await uow.commit()
+        return results
+
+    async def _look_up(self, uow: UnitOfWork, events: list[TextAnswer | OptionAnswer]) -> _Batch:
+        """Everything the batch's answers need that can be fetched in bulk. The rounds they
+        answer in are locked before their dedup keys are looked up, so a redelivered update
+        handled by another process meanwhile is seen."""
+        batch = _Batch()
+        senders: dict[str, list[Sender]] = {}
+        for event in events:
+            senders.setdefault(event.chat.platform, []).append(event.sender)
+        for platform, people in senders.items():
+            found = await uow.users.get_or_create_many(platform, people, events[0].at)
+            batch.users.update({(platform, uid): user for uid, user in found.items()})
+
+        ids = sorted({_round_question_id(e.question_ref) for e in events} - {None})
+        batch.by_id = await uow.rounds.questions_in_rounds(ids)
+        for event in sorted(events, key=lambda e: (e.chat.platform, e.chat.platform_chat_id)):
+            await self._chat_round(uow, batch, event)
+        batch.seen = await uow.answers.seen_many([_dedup_key(e) for e in events])
+
+        running = {r.id for _, r, _ in batch.by_id.values() if r.status == "running"}
+        running |= {r.id for _, r in batch.chats.values() if r is not None}
+        batch.players = await uow.rounds.players_of(sorted(running))
+        batch.tries = await uow.answers.tries_of(
+            sorted(rq.id for rq, _, _ in batch.by_id.values() if rq.status == "open")
+        )
+        return batch
+
+    async def _chat_round(
+        self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer
+    ) -> tuple[Chat, Round | None] | None:
+        """The chat of an answer that names no question, and its running round (locked)."""
+        if event.question_ref:
+            return None
+        key = (event.chat.platform, event.chat.platform_chat_id)
+        if key not in batch.chats:
+            chat = await uow.chats.get_or_create(event.chat, event.at)
+            batch.chats[key] = (chat, await uow.rounds.running(chat.id))
+        return batch.chats[key]
+
+    async def _answer_in(
+        self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer
+    ) -> list[Reply]:
+        now = event.at
+        dedup_key = _dedup_key(event)
+        if dedup_key in batch.seen:
+            return []  # a redelivered update: it was counted once already
+        user = batch.users[(event.chat.platform, event.sender.platform_user_id)]
+        found = await self._find_question(uow, batch, event, user)
+        if isinstance(found, list):
+            return found
+        chat, chat_ref, round_, rq = found
+        lang = chat_lang(chat, user)
+        mine = personal_lang(chat, user)
+        question = batch.question(rq)
+
+        grade, option = grade_event(self.grader, event, question)
+        if grade.how == "invalid":
+            return [self._invalid_answer(chat_ref, mine, question, grade, event)]
+
+        players = await batch.players_in(uow, round_.id)
+        tries = await batch.tries_at(uow, rq.id)
+        state = self._round_state(round_, rq, question, players, tries)
+        decision = engine.judge(state, user.id, grade.correct, now)
+        if decision.verdict != Verdict.SCORED:
+            return self._not_scored(chat_ref, mine, decision.verdict, event)
+
+        batch.seen.add(dedup_key)
+        tries.setdefault(user.id, []).append(grade.correct)
+        batch.answers.append(
+            {
+                "dedup_key": dedup_key,
+                "user_id": user.id,
+                "chat_id": chat.id,
+                "round_question_id": rq.id,
+                "entry_id": rq.entry_id,
+                "question_type": question.type.value,
+                "given": given_text(event, question)[:500],
+                "option_index": option,
+                "correct": grade.correct,
+                "judged": grade.how,
+                "points": decision.points,
+                "response_ms": (
+                    int((now - rq.opened_at).total_seconds() * 1000) if rq.opened_at else None
+                ),
+                "hints_used": rq.hints,
+                "created_at": now,
+            }
+        )
+        self._update_player(uow, players, round_, rq, user.id, grade.correct, decision, now)
+        batch.scores.append((user.id, chat.id, decision.points, grade.correct, now))
+        replies: list[Reply] = [
+            self._feedback(
+                chat_ref,
+                mine,
+                question,
+                grade,
+                option,
+                decision.points,
+                event,
+                can_retry=not decision.closes_question,
+            )
+        ]
+        if decision.closes_question:
+            await self._write(uow, batch)  # closing reads the question's answers back
+            if await uow.rounds.claim_close(rq, now):
+                replies += await self._close_and_advance(uow, chat, chat_ref, round_, rq, lang, now)
         return replies
 
+    @staticmethod
+    async def _write(uow: UnitOfWork, batch: _Batch, *, scores: bool = False) -> None:
+        if batch.answers:
+            await uow.answers.add_many(batch.answers)
+            batch.answers = []
+        if scores and batch.scores:
+            await uow.scores.add_many(batch.scores)
+            batch.scores = []
+        await uow.flush()
+
     async def _find_question(
-        self, uow: UnitOfWork, event: TextAnswer | OptionAnswer, user: User, now: datetime
+        self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer, user: User
     ) -> tuple[Chat, ChatRef, Round, RoundQuestion] | list[Reply]:
         """The question an answer is for, or the replies that say why there is none."""
         ref = event.question_ref
         if ref:
-            found = await self._question_for_ref(uow, ref)
+            found = await self._question_for_ref(uow, batch, ref)
             rq, round_, chat = found if found else (None, None, None)
             if (
                 rq is None
@@ -298,10 +404,11 @@ class QuizService:
                 return self._not_scored(chat_ref, personal_lang(chat, user), Verdict.LATE, event)
             return chat, chat_ref, round_, rq
 
-        chat = await uow.chats.get_or_create(event.chat, now)
+        chat, round_ = await self._chat_round(uow, batch, event)
         lang = chat_lang(chat, user)
-        round_ = await uow.rounds.running(chat.id)
-        rq = await uow.rounds.question_at(round_.id, round_.position) if round_ else None
+        rq = None
+        if round_ is not None and round_.status == "running":
+            rq = await uow.rounds.question_at(round_.id, round_.position)
         if round_ is None or rq is None or rq.status != "open":
             return [
                 Notice(
@@ -314,13 +421,17 @@ class QuizService:
         return chat, event.chat, round_, rq
 
     async def _question_for_ref(
-        self, uow: UnitOfWork, ref: str
+        self, uow: UnitOfWork, batch: _Batch, ref: str
     ) -> tuple[RoundQuestion, Round, Chat] | None:
         """The question a reference names, with its round (locked) and chat."""
-        if ref.startswith("rq:") and ref[3:].isdigit() and len(ref) < 20:
-            return await uow.rounds.question_in_round(int(ref[3:]))
+        rq_id = _round_question_id(ref)
+        if rq_id is not None:
+            return batch.by_id.get(rq_id)  # looked up for the whole batch
         rq = await uow.rounds.question_by_ref(ref)
-        return await uow.rounds.question_in_round(rq.id) if rq else None
+        found = await uow.rounds.question_in_round(rq.id) if rq else None
+        if found:
+            batch.by_id[rq.id] = found
+        return found
 
     @staticmethod
     def _chat_ref(chat: Chat, hint: ChatRef) -> ChatRef:
@@ -389,11 +500,15 @@ class QuizService:
             points=points,
         )
 
-    async def _state(
-        self, uow: UnitOfWork, round_: Round, rq: RoundQuestion
-    ) -> tuple[RoundState, list[RoundPlayer]]:
-        """The engine's view of the round, and the player rows it was built from."""
-        players = await uow.rounds.players(round_.id)
+    def _round_state(
+        self,
+        round_: Round,
+        rq: RoundQuestion,
+        question: Question,
+        players: dict[int, RoundPlayer],
+        tries: dict[int, list[bool]],
+    ) -> RoundState:
+        """The engine's view of the round."""
         return RoundState(
             id=round_.id,
             mode=Mode(round_.mode),
@@ -402,7 +517,7 @@ class QuizService:
             total=round_.total,
             position=round_.position,
             idle_questions=round_.idle_questions,
-            current=self._slot(rq),
+            current=self._slot(rq, question),
             players={
                 p.user_id: PlayerState(
                     user_id=p.user_id,
@@ -413,25 +528,25 @@ class QuizService:
                     last_correct_position=p.last_correct_position,
                     first_answer_at=p.first_answer_at,
                 )
-                for p in players
+                for p in players.values()
             },
-            tries=await uow.answers.tries(rq.id),
-        ), players
+            tries=tries,
+        )
 
-    async def _update_player(
-        self,
+    @staticmethod
+    def _update_player(
         uow: UnitOfWork,
+        players: dict[int, RoundPlayer],
         round_: Round,
         rq: RoundQuestion,
         user_id: int,
         correct: bool,
         decision: engine.Decision,
         now: datetime,
-        loaded: list[RoundPlayer],
     ) -> None:
-        player = next((p for p in loaded if p.user_id == user_id), None)
+        player = players.get(user_id)
         if player is None:
-            player = RoundPlayer(
+            player = players[user_id] = RoundPlayer(
                 round_id=round_.id,
                 user_id=user_id,
                 points=0,
@@ -451,7 +566,6 @@ class QuizService:
             player.streak = 0
         # A wrong typed try keeps the streak until the question closes; `answered` counts
         # questions, not tries, so both are settled in _close_and_advance.
-        await uow.flush()
 
     # ------------------------------------------------------------------ closing
 
@@ -469,9 +583,7 @@ class QuizService:
             chat_ref = self._chat_ref(chat, ChatRef(chat.platform, chat.platform_chat_id))
             lang = chat_lang(chat)
             replies: list[Reply] = []
-            if engine.due_to_close(self._slot(rq), now) and await uow.rounds.claim_close(
-                rq.id, now
-            ):
+            if engine.due_to_close(self._slot(rq), now) and await uow.rounds.claim_close(rq, now):
                 replies = await self._close_and_advance(uow, chat, chat_ref, round_, rq, lang, now)
             await uow.commit()
         return replies
@@ -624,11 +736,11 @@ class QuizService:
         ]
 
     @staticmethod
-    def _slot(rq: RoundQuestion) -> QuestionSlot:
+    def _slot(rq: RoundQuestion, question: Question | None = None) -> QuestionSlot:
         return QuestionSlot(
             rq.id,
             rq.position,
-            Question.from_json(rq.question),
+            question or Question.from_json(rq.question),
             rq.status,
             rq.opened_at,
             rq.deadline,
@@ -657,7 +769,7 @@ class QuizService:
                     )
                 ]
             rq = await uow.rounds.question_at(round_.id, round_.position)
-            if rq is not None and await uow.rounds.claim_close(rq.id, now):
+            if rq is not None and await uow.rounds.claim_close(rq, now):
                 # Settle the open question so that attempts on it count in the table.
                 players, _ = await self._settle(uow, round_, rq)
             else:

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core.events import ChatRef, Sender
 from bot.storage.models import (
@@ -70,6 +71,45 @@ _TRIES = (
     .order_by(Answer.id)
 )
 
+# Their set-based twins, for a batch of answers in one transaction. Rounds are locked in id
+# order, so two processes locking overlapping sets of rounds queue instead of deadlocking.
+_FIND_USERS = select(User).where(
+    User.platform == bindparam("platform"),
+    User.platform_user_id.in_(bindparam("uids", expanding=True)),
+)
+_QUESTIONS_IN_ROUNDS = (
+    select(RoundQuestion, Round, Chat)
+    .join(Round, Round.id == RoundQuestion.round_id)
+    .join(Chat, Chat.id == Round.chat_id)
+    .where(RoundQuestion.id.in_(bindparam("rqs", expanding=True)))
+    .order_by(Round.id)
+    .with_for_update(of=Round)
+)
+_PLAYERS_OF = select(RoundPlayer).where(
+    RoundPlayer.round_id.in_(bindparam("round_ids", expanding=True))
+)
+_SEEN_MANY = select(Answer.dedup_key).where(Answer.dedup_key.in_(bindparam("keys", expanding=True)))
+_TRIES_OF = (
+    select(Answer.round_question_id, Answer.user_id, Answer.correct)
+    .where(Answer.round_question_id.in_(bindparam("rqs", expanding=True)))
+    .order_by(Answer.id)
+)
+
+
+def _display_name(sender: Sender) -> str:
+    return clean_text(" ".join((sender.display_name or "").split()), 128) or clean_text(
+        sender.platform_user_id, 128
+    )
+
+
+def _refresh_user(user: User, sender: Sender) -> None:
+    """Keep the name and platform language a user last wrote with."""
+    name = _display_name(sender)
+    if user.display_name != name:
+        user.display_name = name
+    if sender.lang and user.platform_lang != sender.lang[:16]:
+        user.platform_lang = sender.lang[:16]
+
 
 class _Repo:
     def __init__(self, session: AsyncSession) -> None:
@@ -91,9 +131,7 @@ class _Repo:
 
 class UserRepository(_Repo):
     async def get_or_create(self, platform: str, sender: Sender, now: datetime) -> User:
-        name = clean_text(" ".join((sender.display_name or "").split()), 128) or clean_text(
-            sender.platform_user_id, 128
-        )
+        name = _display_name(sender)
         find = (_FIND_USER, {"platform": platform, "uid": sender.platform_user_id})
         user = (await self.session.execute(*find)).scalar_one_or_none()
         if user is None:  # first contact; ON CONFLICT covers a racing process
@@ -109,11 +147,42 @@ class UserRepository(_Repo):
                 .on_conflict_do_nothing(index_elements=["platform", "platform_user_id"])
             )
             user = (await self.session.execute(*find)).scalar_one()
-        if user.display_name != name:
-            user.display_name = name
-        if sender.lang and user.platform_lang != sender.lang[:16]:
-            user.platform_lang = sender.lang[:16]
+        _refresh_user(user, sender)
         return user
+
+    async def get_or_create_many(
+        self, platform: str, senders: list[Sender], now: datetime
+    ) -> dict[str, User]:
+        """`get_or_create` for many senders of one platform in two or three statements,
+        by platform user id."""
+        uids = list(dict.fromkeys(s.platform_user_id for s in senders))
+        find = (_FIND_USERS, {"platform": platform, "uids": uids})
+        users = {u.platform_user_id: u for u in (await self.session.execute(*find)).scalars()}
+        latest = {s.platform_user_id: s for s in senders}
+        new = [s for uid, s in latest.items() if uid not in users]
+        if new:
+            await self.session.execute(
+                self._prepared(
+                    "user",
+                    lambda: self._insert(User).on_conflict_do_nothing(
+                        index_elements=["platform", "platform_user_id"]
+                    ),
+                ),
+                [
+                    {
+                        "platform": platform,
+                        "platform_user_id": s.platform_user_id,
+                        "display_name": _display_name(s),
+                        "platform_lang": (s.lang or None) and s.lang[:16],
+                        "created_at": now,
+                    }
+                    for s in new
+                ],
+            )
+            users = {u.platform_user_id: u for u in (await self.session.execute(*find)).scalars()}
+        for sender in senders:
+            _refresh_user(users[sender.platform_user_id], sender)
+        return users
 
     async def get(self, user_id: int) -> User | None:
         return await self.session.get(User, user_id)
@@ -202,6 +271,15 @@ class RoundRepository(_Repo):
         row = (await self.session.execute(_QUESTION_IN_ROUND, {"rq": round_question_id})).first()
         return (row[0], row[1], row[2]) if row else None
 
+    async def questions_in_rounds(
+        self, round_question_ids: list[int]
+    ) -> dict[int, tuple[RoundQuestion, Round, Chat]]:
+        """`question_in_round` for many questions at once, their rounds locked in id order."""
+        if not round_question_ids:
+            return {}
+        rows = await self.session.execute(_QUESTIONS_IN_ROUNDS, {"rqs": round_question_ids})
+        return {rq.id: (rq, round_, chat) for rq, round_, chat in rows}
+
     async def question(self, round_question_id: int) -> RoundQuestion | None:
         return await self.session.get(RoundQuestion, round_question_id)
 
@@ -221,19 +299,32 @@ class RoundRepository(_Repo):
             .values(platform_ref=ref[:128])
         )
 
-    async def claim_close(self, round_question_id: int, now: datetime) -> bool:
-        """Close an open question. Exactly one caller wins, whichever process it runs in."""
+    async def claim_close(self, rq: RoundQuestion, now: datetime) -> bool:
+        """Close an open question. Exactly one caller wins, whichever process it runs in; the
+        winner's `rq` shows it closed (without another UPDATE at flush)."""
         result = await self.session.execute(
             update(RoundQuestion)
-            .where(RoundQuestion.id == round_question_id, RoundQuestion.status == "open")
+            .where(RoundQuestion.id == rq.id, RoundQuestion.status == "open")
             .values(status="closed", closed_at=now)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        set_committed_value(rq, "status", "closed")
+        set_committed_value(rq, "closed_at", now)
+        return True
 
     async def players(self, round_id: int) -> list[RoundPlayer]:
         rows = await self.session.execute(_PLAYERS, {"round_id": round_id})
         return list(rows.scalars().all())
+
+    async def players_of(self, round_ids: list[int]) -> dict[int, dict[int, RoundPlayer]]:
+        """Round id -> user id -> player row, for every round asked for (empty when none)."""
+        found: dict[int, dict[int, RoundPlayer]] = {r: {} for r in round_ids}
+        if round_ids:
+            for p in (await self.session.execute(_PLAYERS_OF, {"round_ids": round_ids})).scalars():
+                found[p.round_id][p.user_id] = p
+        return found
 
     async def player(self, round_id: int, user_id: int) -> RoundPlayer | None:
         return (
@@ -274,6 +365,28 @@ class AnswerRepository(_Repo):
         )
         return (await self.session.execute(stmt, values)).first() is not None
 
+    async def seen_many(self, dedup_keys: list[str]) -> set[str]:
+        keys = [clean_text(k, 160) for k in dedup_keys]
+        if not keys:
+            return set()
+        return set((await self.session.execute(_SEEN_MANY, {"keys": keys})).scalars())
+
+    async def add_many(self, rows: list[dict]) -> None:
+        """Insert answers known to be new (their dedup keys checked under the round's lock)."""
+        for values in rows:
+            values["given"] = clean_text(values.get("given", ""), 500)
+            values["dedup_key"] = clean_text(values["dedup_key"], 160)
+        await self.session.execute(self._prepared("answers", lambda: self._insert(Answer)), rows)
+
+    async def tries_of(self, round_question_ids: list[int]) -> dict[int, dict[int, list[bool]]]:
+        """`tries` of many questions: question id -> user id -> right or not, in order."""
+        found: dict[int, dict[int, list[bool]]] = {q: {} for q in round_question_ids}
+        if round_question_ids:
+            rows = await self.session.execute(_TRIES_OF, {"rqs": round_question_ids})
+            for rq_id, user_id, correct in rows:
+                found[rq_id].setdefault(user_id, []).append(bool(correct))
+        return found
+
     async def tries(self, round_question_id: int) -> dict[int, list[bool]]:
         rows = await self.session.execute(_TRIES, {"rq": round_question_id})
         tries: dict[int, list[bool]] = defaultdict(list)
@@ -302,18 +415,33 @@ class ScoreRepository(_Repo):
         self, user_id: int, chat_id: int, *, points: int, correct: bool, now: datetime
     ) -> None:
         """Add one answer to the running totals: per chat and global, per period, one statement."""
+        await self.add_many([(user_id, chat_id, points, correct, now)])
+
+    async def add_many(self, answers: list[tuple[int, int, int, bool, datetime]]) -> None:
+        """Add (user id, chat id, points, right, when) answers to the totals in one statement,
+        summed per row first (one row may not be upserted twice in a statement)."""
+        totals: dict[tuple, list[int]] = {}
+        for user_id, chat_id, points, correct, now in answers:
+            for scope in (chat_id, GLOBAL_SCOPE):
+                for period in PERIODS:
+                    key = (scope, period, period_start(period, now), user_id)
+                    row = totals.setdefault(key, [0, 0, 0])
+                    row[0] += points
+                    row[1] += int(correct)
+                    row[2] += 1
+        if not totals:
+            return
         rows = [
             {
                 "chat_id": scope,
                 "period": period,
-                "period_start": period_start(period, now),
+                "period_start": start,
                 "user_id": user_id,
                 "points": points,
-                "correct": int(correct),
-                "answered": 1,
+                "correct": correct,
+                "answered": answered,
             }
-            for scope in (chat_id, GLOBAL_SCOPE)
-            for period in PERIODS
+            for (scope, period, start, user_id), (points, correct, answered) in totals.items()
         ]
         await self.session.execute(self._prepared("score", self._score_upsert), rows)
 
