@@ -9,7 +9,7 @@ The first question of a round cannot close early (nobody is a regular yet), so i
 warm-up phase (new users, timed apart) and closed by the clock, as in a real round: the rounds
 are started 700 s in the past and `QuizService.resume` closes question 1 and opens question 2.
 
-    python -m bench.answers                  # both databases, 20,000 answers each or 180 s
+    python -m bench.answers                  # both databases, 20,000 answers a phase or 180 s
     python -m bench.answers --db sqlite --quick
     python -m bench.answers --db postgres --profile /tmp/answers.prof
 """
@@ -85,6 +85,8 @@ class Load:
             for c in range(chats)
         ]
         self.open: dict[int, AskQuestion] = {}
+        # (chat, user) pairs that have not answered their chat's open question yet.
+        self.ready = [(c, u) for c in range(chats) for u in range(USERS_PER_CHAT)]
         self.sequence = 0
         self.statements = 0
 
@@ -129,7 +131,7 @@ class Load:
     ) -> Outcome:
         """Answer until `count` answers (or `deadline`, a perf_counter time): every user of a chat
         answers its open question once; the closing answer brings the next question."""
-        ready = [(c, u) for c in range(self.count) for u in range(USERS_PER_CHAT)]
+        ready = self.ready
         outcome = Outcome()
         issued = 0
         in_flight = 0
@@ -173,6 +175,46 @@ class Load:
         outcome.statements = self.statements - statements
         return outcome
 
+    async def run_at_rate(
+        self, count: int, rate: float, clock, deadline: float | None = None
+    ) -> Outcome:
+        """Open loop: issue answers at `rate` per second, whatever the bot's pace, as a crowd
+        of users would. Latency runs from when an answer was due, so a bot that falls behind
+        shows it in the latency instead of slowing the load down."""
+        ready = self.ready
+        outcome = Outcome()
+        tasks: set[asyncio.Task] = set()
+
+        async def answer(chat: int, user: int, due: float) -> None:
+            replies = await self.handle(self.event(chat, user, clock()))
+            outcome.latencies.append(time.perf_counter() - due)
+            if self._count(outcome, replies):
+                ready.append((chat, user))
+            for reply in replies:
+                if isinstance(reply, AskQuestion):
+                    self.open[chat] = reply
+                    ready.extend((chat, u) for u in range(USERS_PER_CHAT))
+
+        statements = self.statements
+        started, cpu = time.perf_counter(), time.process_time()
+        issued = 0
+        while issued < count and (deadline is None or time.perf_counter() < deadline):
+            due_now = min(count, int((time.perf_counter() - started) * rate) + 1)
+            while issued < due_now and ready:
+                pick = self.rng.randrange(len(ready))
+                ready[pick], ready[-1] = ready[-1], ready[pick]
+                chat, user = ready.pop()
+                task = asyncio.create_task(answer(chat, user, started + issued / rate))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                issued += 1
+            await asyncio.sleep(0.001)
+        await asyncio.gather(*tasks)
+        outcome.seconds = time.perf_counter() - started
+        outcome.cpu_seconds = time.process_time() - cpu
+        outcome.statements = self.statements - statements
+        return outcome
+
     @staticmethod
     def _count(outcome: Outcome, replies: list) -> bool:
         """Tally the replies; True when the answer failed with an apology."""
@@ -203,6 +245,7 @@ async def bench_one(kind: str, args, glossary) -> dict:
             replies, _ = await app.quiz.resume(datetime.now(UTC) - timedelta(seconds=1))
             load._note(replies)
             assert all(a.position == 2 for a in load.open.values()), "question 2 is open"
+            load.ready = [(c, u) for c in range(load.count) for u in range(USERS_PER_CHAT)]
 
             profiler = cProfile.Profile() if args.profile else None
             if profiler:
@@ -210,6 +253,11 @@ async def bench_one(kind: str, args, glossary) -> dict:
             # Question 2 closes by time 599 s from now: stop issuing answers well before.
             deadline = time.perf_counter() + min(args.max_seconds, MAX_SECONDS)
             now = lambda: datetime.now(UTC)  # noqa: E731
+            if args.rate:
+                paced = await load.run_at_rate(args.answers, args.rate, now, deadline)
+                deadline = time.perf_counter() + min(args.max_seconds, MAX_SECONDS)
+            else:
+                paced = None
             main = await load.run(args.answers, args.concurrency, now, deadline)
             if profiler:
                 profiler.disable()
@@ -221,7 +269,7 @@ async def bench_one(kind: str, args, glossary) -> dict:
                 ).scalar_one()
         finally:
             await app.close()
-    return {"kind": kind, "warm": warm, "main": main, "stored": stored}
+    return {"kind": kind, "warm": warm, "paced": paced, "main": main, "stored": stored}
 
 
 def report_profile(profiler: cProfile.Profile, path: str) -> None:
@@ -279,16 +327,20 @@ async def main(args) -> None:
     glossary, which = load_glossary_for_bench()
     print(
         f"answers via {'Hub.handle' if args.via == 'hub' else 'Dispatcher.dispatch'}; "
-        f"{args.chats} group chats x {USERS_PER_CHAT} users; {args.concurrency} in flight; "
+        f"{args.chats} group chats x {USERS_PER_CHAT} users; "
         f"glossary: {which} ({len(glossary)} entries)\n"
     )
     rows, checks = [], []
     for kind in kinds:
         result = await bench_one(kind, args, glossary)
         rows.append(row("warm-up (q1, new users)", kind, result["warm"]))
-        rows.append(row("answers", kind, result["main"]))
-        scored = result["warm"].scored + result["main"].scored
-        errors = result["warm"].errors + result["main"].errors
+        phases = [result["warm"], result["main"]]
+        if result["paced"]:
+            rows.append(row(f"{args.rate:,.0f} answers/s offered", kind, result["paced"]))
+            phases.append(result["paced"])
+        rows.append(row(f"flat out, {args.concurrency} in flight", kind, result["main"]))
+        scored = sum(p.scored for p in phases)
+        errors = sum(p.errors for p in phases)
         checks.append(
             f"{kind}: {result['stored']:,} answers stored, {scored:,} scored replies, "
             f"{errors} apologies (each retried), {result['main'].rounds_over} rounds over"
@@ -311,8 +363,10 @@ async def main(args) -> None:
     )
     print(table(headers, rows))
     print(
-        "\ntarget: >= 1,000 answers/s with p99 <= 20 ms. CPU ms/answer: this process only,"
-        " all threads (the database server's CPU not included)"
+        "\ntarget: >= 1,000 answers/s with p99 <= 20 ms. Offered: answers issued at a fixed"
+        " rate, latency from when each was due. Flat out: a fixed number in flight, each"
+        " answer followed by the next (latency = in flight / throughput). CPU ms/answer: this"
+        " process only, all threads (the database server's CPU not included)"
     )
     for line in checks:
         print(line)
@@ -327,11 +381,19 @@ def parse_args(argv=None):
     parser.add_argument(
         "--max-seconds", type=float, default=180, help="stop issuing answers after this long"
     )
-    parser.add_argument("--concurrency", type=int, default=48, help="answers in flight")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=1000,
+        help="answers per second offered in the paced phase (0: skip it)",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=48, help="answers in flight in the flat-out phase"
+    )
     parser.add_argument("--via", choices=("dispatcher", "hub"), default="dispatcher")
     parser.add_argument("--chats", type=int, default=CHATS, help=f"{USERS_PER_CHAT} users each")
     parser.add_argument(
-        "--quick", action="store_true", help="20 chats, 1,000 answers or 10 s: a smoke run"
+        "--quick", action="store_true", help="20 chats, 1,000 answers or 5 s a phase: a smoke run"
     )
     parser.add_argument("--profile", metavar="PATH", help="cProfile the timed phase")
     parser.add_argument("--seed", type=int, default=9)
@@ -339,7 +401,7 @@ def parse_args(argv=None):
     if args.quick:
         args.chats = min(args.chats, 20)
         args.answers = min(args.answers, 1_000)
-        args.max_seconds = min(args.max_seconds, 10)
+        args.max_seconds = min(args.max_seconds, 5)
     return args
 
 

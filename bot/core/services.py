@@ -83,6 +83,28 @@ def _round_question_id(ref: str | None) -> int | None:
 
 
 @dataclass(slots=True)
+class Tries:
+    """The answers given so far to one question, as the engine and the result need them."""
+
+    by_user: dict[int, list[bool]] = field(default_factory=dict)  # right or not, in order
+    right: list[int] = field(default_factory=list)  # who got it right, first come first
+
+    def add(self, user_id: int, correct: bool) -> None:
+        self.by_user.setdefault(user_id, []).append(correct)
+        if correct and user_id not in self.right:
+            self.right.append(user_id)
+
+    @classmethod
+    async def load(cls, uow: UnitOfWork, round_question_ids: list[int]) -> dict[int, Tries]:
+        found = {}
+        for rq_id, rows in (await uow.answers.tries_of(round_question_ids)).items():
+            tries = found[rq_id] = cls()
+            for user_id, correct in rows:
+                tries.add(user_id, correct)
+        return found
+
+
+@dataclass(slots=True)
 class _Batch:
     """What one transaction's answers have looked up, and what they still have to write."""
 
@@ -91,7 +113,7 @@ class _Batch:
     chats: dict[tuple[str, str], tuple[Chat, Round | None]] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
     players: dict[int, dict[int, RoundPlayer]] = field(default_factory=dict)
-    tries: dict[int, dict[int, list[bool]]] = field(default_factory=dict)
+    tries: dict[int, Tries] = field(default_factory=dict)
     questions: dict[int, Question] = field(default_factory=dict)
     answers: list[dict] = field(default_factory=list)
     scores: list[tuple] = field(default_factory=list)
@@ -106,10 +128,13 @@ class _Batch:
             self.players.update(await uow.rounds.players_of([round_id]))
         return self.players[round_id]
 
-    async def tries_at(self, uow: UnitOfWork, round_question_id: int) -> dict[int, list[bool]]:
+    async def tries_at(self, uow: UnitOfWork, round_question_id: int) -> Tries:
         if round_question_id not in self.tries:
-            self.tries.update(await uow.answers.tries_of([round_question_id]))
+            await self.load_tries(uow, [round_question_id])
         return self.tries[round_question_id]
+
+    async def load_tries(self, uow: UnitOfWork, round_question_ids: list[int]) -> None:
+        self.tries.update(await Tries.load(uow, round_question_ids))
 
 
 class QuizService:
@@ -251,7 +276,7 @@ class QuizService:
         async with self.uow() as uow:
             batch = await self._look_up(uow, events)
             results = [await self._answer_in(uow, batch, event) for event in events]
-            await self._write(uow, batch, scores=True)
+            await self._write(uow, batch)
             await uow.commit()
         return results
 
@@ -276,8 +301,8 @@ class QuizService:
         running = {r.id for _, r, _ in batch.by_id.values() if r.status == "running"}
         running |= {r.id for _, r in batch.chats.values() if r is not None}
         batch.players = await uow.rounds.players_of(sorted(running))
-        batch.tries = await uow.answers.tries_of(
-            sorted(rq.id for rq, _, _ in batch.by_id.values() if rq.status == "open")
+        await batch.load_tries(
+            uow, sorted(rq.id for rq, _, _ in batch.by_id.values() if rq.status == "open")
         )
         return batch
 
@@ -315,13 +340,13 @@ class QuizService:
 
         players = await batch.players_in(uow, round_.id)
         tries = await batch.tries_at(uow, rq.id)
-        state = self._round_state(round_, rq, question, players, tries)
+        state = self._round_state(round_, rq, question, players, tries.by_user)
         decision = engine.judge(state, user.id, grade.correct, now)
         if decision.verdict != Verdict.SCORED:
             return self._not_scored(chat_ref, mine, decision.verdict, event)
 
         batch.seen.add(dedup_key)
-        tries.setdefault(user.id, []).append(grade.correct)
+        tries.add(user.id, grade.correct)
         batch.answers.append(
             {
                 "dedup_key": dedup_key,
@@ -356,20 +381,19 @@ class QuizService:
                 can_retry=not decision.closes_question,
             )
         ]
-        if decision.closes_question:
-            await self._write(uow, batch)  # closing reads the question's answers back
-            if await uow.rounds.claim_close(rq, now):
-                replies += await self._close_and_advance(uow, chat, chat_ref, round_, rq, lang, now)
+        if decision.closes_question and await uow.rounds.claim_close(rq, now):
+            # The batch knows every try and player (the round is locked): no need to read
+            # back what it has not written yet.
+            known = (list(players.values()), tries)
+            replies += await self._close_and_advance(
+                uow, chat, chat_ref, round_, rq, lang, now, known
+            )
         return replies
 
     @staticmethod
-    async def _write(uow: UnitOfWork, batch: _Batch, *, scores: bool = False) -> None:
-        if batch.answers:
-            await uow.answers.add_many(batch.answers)
-            batch.answers = []
-        if scores and batch.scores:
-            await uow.scores.add_many(batch.scores)
-            batch.scores = []
+    async def _write(uow: UnitOfWork, batch: _Batch) -> None:
+        await uow.answers.add_many(batch.answers)
+        await uow.scores.add_many(batch.scores)
         await uow.flush()
 
     async def _find_question(
@@ -597,12 +621,17 @@ class QuizService:
         rq: RoundQuestion,
         lang: str,
         now: datetime,
+        known: tuple[list[RoundPlayer], Tries] | None = None,
     ) -> list[Reply]:
-        """Post the result of a question just claimed closed, then ask the next or end."""
+        """Post the result of a question just claimed closed, then ask the next or end.
+        `known`: the round's players and the question's tries, when the caller has them."""
         question = Question.from_json(rq.question)
-        players, tries = await self._settle(uow, round_, rq)
+        if known is None:
+            known = (await uow.rounds.players(round_.id), (await Tries.load(uow, [rq.id]))[rq.id])
+        players, tries = known
+        self._settle(players, tries.by_user, rq)
         names = await uow.users.names([p.user_id for p in players])
-        right = await uow.answers.right_users(rq.id)
+        right = tries.right
         table = self._table(players, names)
         replies: list[Reply] = [
             QuestionResult(
@@ -627,7 +656,7 @@ class QuizService:
             round_.idle_questions,
             None,
         )
-        step, idle = engine.after_close(state, answered_by_anyone=bool(tries))
+        step, idle = engine.after_close(state, answered_by_anyone=bool(tries.by_user))
         round_.idle_questions = idle
         if step == Next.ASK:
             replies.append(await self._open_next(uow, round_, chat_ref, lang, now))
@@ -635,13 +664,12 @@ class QuizService:
             replies.append(self._end(round_, chat_ref, lang, table, step.value, now))
         return replies
 
-    async def _settle(
-        self, uow: UnitOfWork, round_: Round, rq: RoundQuestion
-    ) -> tuple[list[RoundPlayer], dict[int, list[bool]]]:
+    @staticmethod
+    def _settle(
+        players: list[RoundPlayer], tries: dict[int, list[bool]], rq: RoundQuestion
+    ) -> None:
         """Count a just-closed question in every player's row: one more question answered for
         those who tried, and a broken streak for those who tried and missed or did not try."""
-        tries = await uow.answers.tries(rq.id)
-        players = await uow.rounds.players(round_.id)
         for player in players:
             if player.user_id in tries:
                 player.answered += 1
@@ -649,8 +677,6 @@ class QuizService:
                     player.streak = 0
             elif player.last_correct_position < rq.position:
                 player.streak = 0
-        await uow.flush()
-        return players, tries
 
     def _end(
         self,
@@ -769,11 +795,10 @@ class QuizService:
                     )
                 ]
             rq = await uow.rounds.question_at(round_.id, round_.position)
+            players = await uow.rounds.players(round_.id)
             if rq is not None and await uow.rounds.claim_close(rq, now):
                 # Settle the open question so that attempts on it count in the table.
-                players, _ = await self._settle(uow, round_, rq)
-            else:
-                players = await uow.rounds.players(round_.id)
+                self._settle(players, (await Tries.load(uow, [rq.id]))[rq.id].by_user, rq)
             names = await uow.users.names([p.user_id for p in players])
             over = self._end(round_, chat_ref, lang, self._table(players, names), "stopped", now)
             await uow.commit()

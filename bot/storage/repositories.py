@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
@@ -65,12 +64,6 @@ _QUESTION_IN_ROUND = (
 )
 _PLAYERS = select(RoundPlayer).where(RoundPlayer.round_id == bindparam("round_id"))
 _SEEN = select(Answer.id).where(Answer.dedup_key == bindparam("key")).limit(1)
-_TRIES = (
-    select(Answer.user_id, Answer.correct)
-    .where(Answer.round_question_id == bindparam("rq"))
-    .order_by(Answer.id)
-)
-
 # Their set-based twins, for a batch of answers in one transaction. Rounds are locked in id
 # order, so two processes locking overlapping sets of rounds queue instead of deadlocking.
 _FIND_USERS = select(User).where(
@@ -373,41 +366,21 @@ class AnswerRepository(_Repo):
 
     async def add_many(self, rows: list[dict]) -> None:
         """Insert answers known to be new (their dedup keys checked under the round's lock)."""
+        if not rows:
+            return
         for values in rows:
             values["given"] = clean_text(values.get("given", ""), 500)
             values["dedup_key"] = clean_text(values["dedup_key"], 160)
         await self.session.execute(self._prepared("answers", lambda: self._insert(Answer)), rows)
 
-    async def tries_of(self, round_question_ids: list[int]) -> dict[int, dict[int, list[bool]]]:
-        """`tries` of many questions: question id -> user id -> right or not, in order."""
-        found: dict[int, dict[int, list[bool]]] = {q: {} for q in round_question_ids}
+    async def tries_of(self, round_question_ids: list[int]) -> dict[int, list[tuple[int, bool]]]:
+        """The answers to each question as (user id, right or not), in the order they came."""
+        found: dict[int, list[tuple[int, bool]]] = {q: [] for q in round_question_ids}
         if round_question_ids:
             rows = await self.session.execute(_TRIES_OF, {"rqs": round_question_ids})
             for rq_id, user_id, correct in rows:
-                found[rq_id].setdefault(user_id, []).append(bool(correct))
+                found[rq_id].append((user_id, bool(correct)))
         return found
-
-    async def tries(self, round_question_id: int) -> dict[int, list[bool]]:
-        rows = await self.session.execute(_TRIES, {"rq": round_question_id})
-        tries: dict[int, list[bool]] = defaultdict(list)
-        for user_id, correct in rows:
-            tries[user_id].append(bool(correct))
-        return dict(tries)
-
-    async def right_users(self, round_question_id: int) -> list[int]:
-        rows = await self.session.execute(
-            select(Answer.user_id)
-            .where(Answer.round_question_id == round_question_id, Answer.correct.is_(True))
-            .order_by(Answer.id)
-        )
-        return list(dict.fromkeys(rows.scalars().all()))
-
-    async def count_for_question(self, round_question_id: int) -> int:
-        return (
-            await self.session.execute(
-                select(func.count(Answer.id)).where(Answer.round_question_id == round_question_id)
-            )
-        ).scalar_one()
 
 
 class ScoreRepository(_Repo):
