@@ -71,6 +71,18 @@ def chat_lang(chat: Chat, user: User | None = None) -> str:
     return interface_lang(chat.lang)
 
 
+def player_state(p: RoundPlayer) -> PlayerState:
+    return PlayerState(
+        p.user_id,
+        p.points,
+        p.correct,
+        p.answered,
+        p.streak,
+        p.last_correct_position,
+        p.first_answer_at,
+    )
+
+
 def _dedup_key(event: Event) -> str:
     return f"{event.chat.platform}:{event.event_id}"[:160]
 
@@ -113,6 +125,9 @@ class _Batch:
     chats: dict[tuple[str, str], tuple[Chat, Round | None]] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
     players: dict[int, dict[int, RoundPlayer]] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)  # of players, by user id
+    # The engine's view of each round's players, kept in step with `players`.
+    states: dict[int, dict[int, PlayerState]] = field(default_factory=dict)
     tries: dict[int, Tries] = field(default_factory=dict)
     questions: dict[int, Question] = field(default_factory=dict)
     answers: list[dict] = field(default_factory=list)
@@ -125,8 +140,20 @@ class _Batch:
 
     async def players_in(self, uow: UnitOfWork, round_id: int) -> dict[int, RoundPlayer]:
         if round_id not in self.players:
-            self.players.update(await uow.rounds.players_of([round_id]))
+            await self.load_players(uow, [round_id])
         return self.players[round_id]
+
+    async def load_players(self, uow: UnitOfWork, round_ids: list[int]) -> None:
+        players, names = await uow.rounds.players_of(round_ids)
+        self.players.update(players)
+        self.names.update(names)
+
+    def player_states(self, round_id: int) -> dict[int, PlayerState]:
+        if round_id not in self.states:
+            self.states[round_id] = {
+                p.user_id: player_state(p) for p in self.players[round_id].values()
+            }
+        return self.states[round_id]
 
     async def tries_at(self, uow: UnitOfWork, round_question_id: int) -> Tries:
         if round_question_id not in self.tries:
@@ -275,7 +302,9 @@ class QuizService:
     async def _answer_batch(self, events: list[TextAnswer | OptionAnswer]) -> list[list[Reply]]:
         async with self.uow() as uow:
             batch = await self._look_up(uow, events)
-            results = [await self._answer_in(uow, batch, event) for event in events]
+            # The batch holds what its answers change and writes it all at the end.
+            with uow.session.no_autoflush:
+                results = [await self._answer_in(uow, batch, event) for event in events]
             await self._write(uow, batch)
             await uow.commit()
         return results
@@ -300,7 +329,7 @@ class QuizService:
 
         running = {r.id for _, r, _ in batch.by_id.values() if r.status == "running"}
         running |= {r.id for _, r in batch.chats.values() if r is not None}
-        batch.players = await uow.rounds.players_of(sorted(running))
+        await batch.load_players(uow, sorted(running))
         await batch.load_tries(
             uow, sorted(rq.id for rq, _, _ in batch.by_id.values() if rq.status == "open")
         )
@@ -340,7 +369,8 @@ class QuizService:
 
         players = await batch.players_in(uow, round_.id)
         tries = await batch.tries_at(uow, rq.id)
-        state = self._round_state(round_, rq, question, players, tries.by_user)
+        states = batch.player_states(round_.id)
+        state = self._round_state(round_, rq, question, states, tries.by_user)
         decision = engine.judge(state, user.id, grade.correct, now)
         if decision.verdict != Verdict.SCORED:
             return self._not_scored(chat_ref, mine, decision.verdict, event)
@@ -367,7 +397,11 @@ class QuizService:
                 "created_at": now,
             }
         )
-        self._update_player(uow, players, round_, rq, user.id, grade.correct, decision, now)
+        player = self._update_player(
+            uow, players, round_, rq, user.id, grade.correct, decision, now
+        )
+        states[user.id] = player_state(player)
+        batch.names[user.id] = user.display_name
         batch.scores.append((user.id, chat.id, decision.points, grade.correct, now))
         replies: list[Reply] = [
             self._feedback(
@@ -384,10 +418,11 @@ class QuizService:
         if decision.closes_question and await uow.rounds.claim_close(rq, now):
             # The batch knows every try and player (the round is locked): no need to read
             # back what it has not written yet.
-            known = (list(players.values()), tries)
+            known = (list(players.values()), tries, batch.names)
             replies += await self._close_and_advance(
                 uow, chat, chat_ref, round_, rq, lang, now, known
             )
+            del batch.states[round_.id]  # settling the question changed every player
         return replies
 
     @staticmethod
@@ -529,7 +564,7 @@ class QuizService:
         round_: Round,
         rq: RoundQuestion,
         question: Question,
-        players: dict[int, RoundPlayer],
+        players: dict[int, PlayerState],
         tries: dict[int, list[bool]],
     ) -> RoundState:
         """The engine's view of the round."""
@@ -542,18 +577,7 @@ class QuizService:
             position=round_.position,
             idle_questions=round_.idle_questions,
             current=self._slot(rq, question),
-            players={
-                p.user_id: PlayerState(
-                    user_id=p.user_id,
-                    points=p.points,
-                    correct=p.correct,
-                    answered=p.answered,
-                    streak=p.streak,
-                    last_correct_position=p.last_correct_position,
-                    first_answer_at=p.first_answer_at,
-                )
-                for p in players.values()
-            },
+            players=players,
             tries=tries,
         )
 
@@ -567,7 +591,7 @@ class QuizService:
         correct: bool,
         decision: engine.Decision,
         now: datetime,
-    ) -> None:
+    ) -> RoundPlayer:
         player = players.get(user_id)
         if player is None:
             player = players[user_id] = RoundPlayer(
@@ -590,6 +614,7 @@ class QuizService:
             player.streak = 0
         # A wrong typed try keeps the streak until the question closes; `answered` counts
         # questions, not tries, so both are settled in _close_and_advance.
+        return player
 
     # ------------------------------------------------------------------ closing
 
@@ -621,16 +646,19 @@ class QuizService:
         rq: RoundQuestion,
         lang: str,
         now: datetime,
-        known: tuple[list[RoundPlayer], Tries] | None = None,
+        known: tuple[list[RoundPlayer], Tries, dict[int, str]] | None = None,
     ) -> list[Reply]:
         """Post the result of a question just claimed closed, then ask the next or end.
-        `known`: the round's players and the question's tries, when the caller has them."""
+        `known`: the round's players, the question's tries and the players' names, when the
+        caller has them."""
         question = Question.from_json(rq.question)
         if known is None:
-            known = (await uow.rounds.players(round_.id), (await Tries.load(uow, [rq.id]))[rq.id])
-        players, tries = known
+            players = await uow.rounds.players(round_.id)
+            tries = (await Tries.load(uow, [rq.id]))[rq.id]
+            names = await uow.users.names([p.user_id for p in players])
+        else:
+            players, tries, names = known
         self._settle(players, tries.by_user, rq)
-        names = await uow.users.names([p.user_id for p in players])
         right = tries.right
         table = self._table(players, names)
         replies: list[Reply] = [
@@ -700,19 +728,7 @@ class QuizService:
 
     @staticmethod
     def _table(players: list[RoundPlayer], names: dict[int, str]) -> list[Standing]:
-        states = [
-            PlayerState(
-                p.user_id,
-                p.points,
-                p.correct,
-                p.answered,
-                p.streak,
-                p.last_correct_position,
-                p.first_answer_at,
-            )
-            for p in players
-        ]
-        states.sort(key=engine.ranking_key)
+        states = sorted((player_state(p) for p in players), key=engine.ranking_key)
         return [
             Standing(
                 rank=i,

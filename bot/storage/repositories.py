@@ -63,6 +63,16 @@ _QUESTION_IN_ROUND = (
     .with_for_update(of=Round)
 )
 _PLAYERS = select(RoundPlayer).where(RoundPlayer.round_id == bindparam("round_id"))
+_QUESTION_AT = select(RoundQuestion).where(
+    RoundQuestion.round_id == bindparam("round_id"), RoundQuestion.position == bindparam("pos")
+)
+_CLAIM_CLOSE = (
+    update(RoundQuestion)
+    .where(RoundQuestion.id == bindparam("rq"), RoundQuestion.status == "open")
+    .values(status="closed", closed_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+_NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
 _SEEN = select(Answer.id).where(Answer.dedup_key == bindparam("key")).limit(1)
 # Their set-based twins, for a batch of answers in one transaction. Rounds are locked in id
 # order, so two processes locking overlapping sets of rounds queue instead of deadlocking.
@@ -78,8 +88,10 @@ _QUESTIONS_IN_ROUNDS = (
     .order_by(Round.id)
     .with_for_update(of=Round)
 )
-_PLAYERS_OF = select(RoundPlayer).where(
-    RoundPlayer.round_id.in_(bindparam("round_ids", expanding=True))
+_PLAYERS_OF = (
+    select(RoundPlayer, User.display_name)
+    .join(User, User.id == RoundPlayer.user_id)
+    .where(RoundPlayer.round_id.in_(bindparam("round_ids", expanding=True)))
 )
 _SEEN_MANY = select(Answer.dedup_key).where(Answer.dedup_key.in_(bindparam("keys", expanding=True)))
 _TRIES_OF = (
@@ -183,10 +195,7 @@ class UserRepository(_Repo):
     async def names(self, user_ids: list[int]) -> dict[int, str]:
         if not user_ids:
             return {}
-        rows = await self.session.execute(
-            select(User.id, User.display_name).where(User.id.in_(user_ids))
-        )
-        return dict(rows.all())
+        return dict((await self.session.execute(_NAMES, {"ids": user_ids})).all())
 
 
 class ChatRepository(_Repo):
@@ -249,13 +258,8 @@ class RoundRepository(_Repo):
         return round_
 
     async def question_at(self, round_id: int, position: int) -> RoundQuestion | None:
-        return (
-            await self.session.execute(
-                select(RoundQuestion).where(
-                    RoundQuestion.round_id == round_id, RoundQuestion.position == position
-                )
-            )
-        ).scalar_one_or_none()
+        found = await self.session.execute(_QUESTION_AT, {"round_id": round_id, "pos": position})
+        return found.scalar_one_or_none()
 
     async def question_in_round(
         self, round_question_id: int
@@ -295,12 +299,7 @@ class RoundRepository(_Repo):
     async def claim_close(self, rq: RoundQuestion, now: datetime) -> bool:
         """Close an open question. Exactly one caller wins, whichever process it runs in; the
         winner's `rq` shows it closed (without another UPDATE at flush)."""
-        result = await self.session.execute(
-            update(RoundQuestion)
-            .where(RoundQuestion.id == rq.id, RoundQuestion.status == "open")
-            .values(status="closed", closed_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        result = await self.session.execute(_CLAIM_CLOSE, {"rq": rq.id, "now": now})
         if result.rowcount != 1:
             return False
         set_committed_value(rq, "status", "closed")
@@ -311,13 +310,19 @@ class RoundRepository(_Repo):
         rows = await self.session.execute(_PLAYERS, {"round_id": round_id})
         return list(rows.scalars().all())
 
-    async def players_of(self, round_ids: list[int]) -> dict[int, dict[int, RoundPlayer]]:
-        """Round id -> user id -> player row, for every round asked for (empty when none)."""
+    async def players_of(
+        self, round_ids: list[int]
+    ) -> tuple[dict[int, dict[int, RoundPlayer]], dict[int, str]]:
+        """Round id -> user id -> player row, for every round asked for (empty when none),
+        and the players' names by user id."""
         found: dict[int, dict[int, RoundPlayer]] = {r: {} for r in round_ids}
+        names: dict[int, str] = {}
         if round_ids:
-            for p in (await self.session.execute(_PLAYERS_OF, {"round_ids": round_ids})).scalars():
-                found[p.round_id][p.user_id] = p
-        return found
+            rows = await self.session.execute(_PLAYERS_OF, {"round_ids": round_ids})
+            for player, name in rows:
+                found[player.round_id][player.user_id] = player
+                names[player.user_id] = name
+        return found, names
 
     async def player(self, round_id: int, user_id: int) -> RoundPlayer | None:
         return (
