@@ -35,6 +35,7 @@ from bot.core.replies import (
 from bot.core.settings import ChatSettings
 from bot.i18n import interface_lang, t
 from bot.storage.models import Chat, Round, RoundPlayer, RoundQuestion, User
+from bot.storage.repositories import PLAYER_FIELDS
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,11 @@ def chat_lang(chat: Chat, user: User | None = None) -> str:
     return interface_lang(chat.lang)
 
 
-def player_state(p: RoundPlayer) -> PlayerState:
+# A round's players as rows (ticks, stops) or as the batch of answers holds them.
+Players = list[RoundPlayer] | list[PlayerState]
+
+
+def player_state(p: RoundPlayer | PlayerState) -> PlayerState:
     return PlayerState(
         p.user_id,
         p.points,
@@ -124,10 +129,12 @@ class _Batch:
     by_id: dict[int, tuple[RoundQuestion, Round, Chat]] = field(default_factory=dict)
     chats: dict[tuple[str, str], tuple[Chat, Round | None]] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
-    players: dict[int, dict[int, RoundPlayer]] = field(default_factory=dict)
+    # Round id -> user id -> the player's standing, changed in place as answers come (the
+    # engine reads the same objects); `player_ids` holds the rows that exist already.
+    players: dict[int, dict[int, PlayerState]] = field(default_factory=dict)
+    player_ids: dict[tuple[int, int], int] = field(default_factory=dict)
+    changed: set[tuple[int, int]] = field(default_factory=set)
     names: dict[int, str] = field(default_factory=dict)  # of players, by user id
-    # The engine's view of each round's players, kept in step with `players`.
-    states: dict[int, dict[int, PlayerState]] = field(default_factory=dict)
     tries: dict[int, Tries] = field(default_factory=dict)
     questions: dict[int, Question] = field(default_factory=dict)
     answers: list[dict] = field(default_factory=list)
@@ -138,22 +145,33 @@ class _Batch:
             self.questions[rq.id] = Question.from_json(rq.question)
         return self.questions[rq.id]
 
-    async def players_in(self, uow: UnitOfWork, round_id: int) -> dict[int, RoundPlayer]:
+    async def players_in(self, uow: UnitOfWork, round_id: int) -> dict[int, PlayerState]:
         if round_id not in self.players:
             await self.load_players(uow, [round_id])
         return self.players[round_id]
 
     async def load_players(self, uow: UnitOfWork, round_ids: list[int]) -> None:
-        players, names = await uow.rounds.players_of(round_ids)
-        self.players.update(players)
-        self.names.update(names)
+        for round_id in round_ids:
+            self.players[round_id] = {}
+        for row in await uow.rounds.players_of(round_ids):
+            self.players[row.round_id][row.user_id] = PlayerState(
+                row.user_id, *(getattr(row, f) for f in PLAYER_FIELDS)
+            )
+            self.player_ids[(row.round_id, row.user_id)] = row.id
+            self.names[row.user_id] = row.display_name
 
-    def player_states(self, round_id: int) -> dict[int, PlayerState]:
-        if round_id not in self.states:
-            self.states[round_id] = {
-                p.user_id: player_state(p) for p in self.players[round_id].values()
-            }
-        return self.states[round_id]
+    def player_rows(self) -> tuple[list[dict], list[dict]]:
+        """The changed players as rows to insert and rows to update."""
+        new, changed = [], []
+        for round_id, user_id in self.changed:
+            player = self.players[round_id][user_id]
+            row = {f: getattr(player, f) for f in PLAYER_FIELDS}
+            row_id = self.player_ids.get((round_id, user_id))
+            if row_id is None:
+                new.append({**row, "round_id": round_id, "user_id": user_id})
+            else:
+                changed.append({**row, "player_id": row_id})
+        return new, changed
 
     async def tries_at(self, uow: UnitOfWork, round_question_id: int) -> Tries:
         if round_question_id not in self.tries:
@@ -369,8 +387,7 @@ class QuizService:
 
         players = await batch.players_in(uow, round_.id)
         tries = await batch.tries_at(uow, rq.id)
-        states = batch.player_states(round_.id)
-        state = self._round_state(round_, rq, question, states, tries.by_user)
+        state = self._round_state(round_, rq, question, players, tries.by_user)
         decision = engine.judge(state, user.id, grade.correct, now)
         if decision.verdict != Verdict.SCORED:
             return self._not_scored(chat_ref, mine, decision.verdict, event)
@@ -397,10 +414,8 @@ class QuizService:
                 "created_at": now,
             }
         )
-        player = self._update_player(
-            uow, players, round_, rq, user.id, grade.correct, decision, now
-        )
-        states[user.id] = player_state(player)
+        self._update_player(players, rq, user.id, grade.correct, decision, now)
+        batch.changed.add((round_.id, user.id))
         batch.names[user.id] = user.display_name
         batch.scores.append((user.id, chat.id, decision.points, grade.correct, now))
         replies: list[Reply] = [
@@ -422,14 +437,15 @@ class QuizService:
             replies += await self._close_and_advance(
                 uow, chat, chat_ref, round_, rq, lang, now, known
             )
-            del batch.states[round_.id]  # settling the question changed every player
+            batch.changed.update((round_.id, user_id) for user_id in players)  # all settled
         return replies
 
     @staticmethod
     async def _write(uow: UnitOfWork, batch: _Batch) -> None:
         await uow.answers.add_many(batch.answers)
+        await uow.rounds.save_players(*batch.player_rows())
         await uow.scores.add_many(batch.scores)
-        await uow.flush()
+        await uow.flush()  # the rounds and questions that moved on
 
     async def _find_question(
         self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer, user: User
@@ -583,28 +599,16 @@ class QuizService:
 
     @staticmethod
     def _update_player(
-        uow: UnitOfWork,
-        players: dict[int, RoundPlayer],
-        round_: Round,
+        players: dict[int, PlayerState],
         rq: RoundQuestion,
         user_id: int,
         correct: bool,
         decision: engine.Decision,
         now: datetime,
-    ) -> RoundPlayer:
+    ) -> None:
         player = players.get(user_id)
         if player is None:
-            player = players[user_id] = RoundPlayer(
-                round_id=round_.id,
-                user_id=user_id,
-                points=0,
-                correct=0,
-                answered=0,
-                streak=0,
-                last_correct_position=0,
-                first_answer_at=now,
-            )
-            uow.session.add(player)
+            player = players[user_id] = PlayerState(user_id, first_answer_at=now)
         player.points += decision.points
         if correct:
             player.correct += 1
@@ -614,7 +618,6 @@ class QuizService:
             player.streak = 0
         # A wrong typed try keeps the streak until the question closes; `answered` counts
         # questions, not tries, so both are settled in _close_and_advance.
-        return player
 
     # ------------------------------------------------------------------ closing
 
@@ -646,7 +649,7 @@ class QuizService:
         rq: RoundQuestion,
         lang: str,
         now: datetime,
-        known: tuple[list[RoundPlayer], Tries, dict[int, str]] | None = None,
+        known: tuple[list[PlayerState], Tries, dict[int, str]] | None = None,
     ) -> list[Reply]:
         """Post the result of a question just claimed closed, then ask the next or end.
         `known`: the round's players, the question's tries and the players' names, when the
@@ -694,7 +697,9 @@ class QuizService:
 
     @staticmethod
     def _settle(
-        players: list[RoundPlayer], tries: dict[int, list[bool]], rq: RoundQuestion
+        players: list[RoundPlayer] | list[PlayerState],
+        tries: dict[int, list[bool]],
+        rq: RoundQuestion,
     ) -> None:
         """Count a just-closed question in every player's row: one more question answered for
         those who tried, and a broken streak for those who tried and missed or did not try."""
@@ -727,7 +732,9 @@ class QuizService:
         )
 
     @staticmethod
-    def _table(players: list[RoundPlayer], names: dict[int, str]) -> list[Standing]:
+    def _table(
+        players: list[RoundPlayer] | list[PlayerState], names: dict[int, str]
+    ) -> list[Standing]:
         states = sorted((player_state(p) for p in players), key=engine.ranking_key)
         return [
             Standing(

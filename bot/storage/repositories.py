@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,10 +88,29 @@ _QUESTIONS_IN_ROUNDS = (
     .order_by(Round.id)
     .with_for_update(of=Round)
 )
+PLAYER_FIELDS = (
+    "points",
+    "correct",
+    "answered",
+    "streak",
+    "last_correct_position",
+    "first_answer_at",
+)
 _PLAYERS_OF = (
-    select(RoundPlayer, User.display_name)
+    select(
+        RoundPlayer.id,
+        RoundPlayer.round_id,
+        RoundPlayer.user_id,
+        *(getattr(RoundPlayer, f) for f in PLAYER_FIELDS),
+        User.display_name,
+    )
     .join(User, User.id == RoundPlayer.user_id)
     .where(RoundPlayer.round_id.in_(bindparam("round_ids", expanding=True)))
+)
+_UPDATE_PLAYER = (
+    update(RoundPlayer.__table__)
+    .where(RoundPlayer.__table__.c.id == bindparam("player_id"))
+    .values({f: bindparam(f) for f in PLAYER_FIELDS})
 )
 _SEEN_MANY = select(Answer.dedup_key).where(Answer.dedup_key.in_(bindparam("keys", expanding=True)))
 _TRIES_OF = (
@@ -310,19 +329,19 @@ class RoundRepository(_Repo):
         rows = await self.session.execute(_PLAYERS, {"round_id": round_id})
         return list(rows.scalars().all())
 
-    async def players_of(
-        self, round_ids: list[int]
-    ) -> tuple[dict[int, dict[int, RoundPlayer]], dict[int, str]]:
-        """Round id -> user id -> player row, for every round asked for (empty when none),
-        and the players' names by user id."""
-        found: dict[int, dict[int, RoundPlayer]] = {r: {} for r in round_ids}
-        names: dict[int, str] = {}
-        if round_ids:
-            rows = await self.session.execute(_PLAYERS_OF, {"round_ids": round_ids})
-            for player, name in rows:
-                found[player.round_id][player.user_id] = player
-                names[player.user_id] = name
-        return found, names
+    async def players_of(self, round_ids: list[int]) -> list:
+        """The player rows of some rounds as plain rows: id, round_id, user_id, the
+        PLAYER_FIELDS, and the player's display_name."""
+        if not round_ids:
+            return []
+        return list(await self.session.execute(_PLAYERS_OF, {"round_ids": round_ids}))
+
+    async def save_players(self, new: list[dict], changed: list[dict]) -> None:
+        """Insert new player rows and update changed ones (by `player_id`), one statement each."""
+        if new:
+            await self.session.execute(insert(RoundPlayer.__table__), new)
+        if changed:
+            await self.session.execute(_UPDATE_PLAYER, changed)
 
     async def player(self, round_id: int, user_id: int) -> RoundPlayer | None:
         return (
