@@ -34,6 +34,7 @@ from bot.app import App
 from bot.config import Settings
 from bot.core.events import ChatRef, OptionAnswer, Sender
 from bot.core.replies import AnswerFeedback, AskQuestion, Notice, RoundOver
+from bot.runner import settle_memory
 from bot.storage import db
 
 CHATS = 100
@@ -239,6 +240,7 @@ async def bench_one(kind: str, args, glossary) -> dict:
             # Rounds began 700 s ago; question 1 (600 s) ran out 100 s ago.
             past = datetime.now(UTC) - timedelta(seconds=700)
             await load.start_rounds(past)
+            settle_memory()  # as the bot does once it has started
             # Not the measure: fewer in flight, so that every user becomes a regular player.
             users = args.chats * USERS_PER_CHAT
             warm = await load.run(users, min(args.concurrency, 8), lambda: past)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -44,6 +45,14 @@ async def _send_reminders(app, stop_event: asyncio.Event) -> None:
             pass
 
 
+def settle_memory() -> None:
+    """Move everything built at start-up (glossary, question pools, ORM mappings, libraries)
+    out of the garbage collector's sight: it lives as long as the process, and full
+    collections walking it would pause every answer in flight for tens of milliseconds."""
+    gc.collect()
+    gc.freeze()
+
+
 async def run_bots(settings: Settings, *, stop_event: asyncio.Event | None = None) -> int:
     if not settings.telegram_token and not settings.discord_token:
         print(NO_TOKEN_MESSAGE, file=sys.stderr)
@@ -68,6 +77,7 @@ async def run_bots(settings: Settings, *, stop_event: asyncio.Event | None = Non
         from bot.adapters.discord import DiscordAdapter
 
         adapters.append(DiscordAdapter(settings, app.hub))
+    settle_memory()
 
     stop_event = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
