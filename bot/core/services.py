@@ -136,6 +136,9 @@ class _Batch:
     changed: set[tuple[int, int]] = field(default_factory=set)
     names: dict[int, str] = field(default_factory=dict)  # of players, by user id
     tries: dict[int, Tries] = field(default_factory=dict)
+    current: dict[tuple[int, int], RoundQuestion] = field(
+        default_factory=dict
+    )  # by round, position
     questions: dict[int, Question] = field(default_factory=dict)
     answers: list[dict] = field(default_factory=list)
     scores: list[tuple] = field(default_factory=list)
@@ -173,6 +176,16 @@ class _Batch:
                 changed.append({**row, "player_id": row_id})
         return new, changed
 
+    async def question_at(self, uow: UnitOfWork, round_: Round) -> RoundQuestion | None:
+        """The round's current question (it moves on as the batch closes questions)."""
+        key = (round_.id, round_.position)
+        if key not in self.current:
+            rq = await uow.rounds.question_at(*key)
+            if rq is None:
+                return None
+            self.current[key] = rq
+        return self.current[key]
+
     async def tries_at(self, uow: UnitOfWork, round_question_id: int) -> Tries:
         if round_question_id not in self.tries:
             await self.load_tries(uow, [round_question_id])
@@ -192,6 +205,7 @@ class QuizService:
         self.rng = rng or random.Random()
         self.generator = QuestionGenerator(glossary, seed=self.rng.randrange(2**32))
         self._answers = GroupCommit(self._answer_batch, self._answer_alone)
+        self._refs = GroupCommit(self._set_platform_refs, self._set_platform_ref_alone)
 
     # ------------------------------------------------------------------ start
 
@@ -344,6 +358,9 @@ class QuizService:
         for event in sorted(events, key=lambda e: (e.chat.platform, e.chat.platform_chat_id)):
             await self._chat_round(uow, batch, event)
         batch.seen = await uow.answers.seen_many([_dedup_key(e) for e in events])
+        in_chats = [r.id for _, r in batch.chats.values() if r is not None]
+        for rq in await uow.rounds.current_questions(in_chats):
+            batch.current[(rq.round_id, rq.position)] = rq
 
         running = {r.id for _, r, _ in batch.by_id.values() if r.status == "running"}
         running |= {r.id for _, r in batch.chats.values() if r is not None}
@@ -438,6 +455,9 @@ class QuizService:
                 uow, chat, chat_ref, round_, rq, lang, now, known
             )
             batch.changed.update((round_.id, user_id) for user_id in players)  # all settled
+            for reply in replies:
+                if isinstance(reply, AskQuestion):  # just opened: nobody has answered it yet
+                    batch.tries[reply.round_question_id] = Tries()
         return replies
 
     @staticmethod
@@ -483,7 +503,7 @@ class QuizService:
         lang = chat_lang(chat, user)
         rq = None
         if round_ is not None and round_.status == "running":
-            rq = await uow.rounds.question_at(round_.id, round_.position)
+            rq = await batch.question_at(uow, round_)
         if round_ is None or rq is None or rq.status != "open":
             return [
                 Notice(
@@ -846,7 +866,7 @@ class QuizService:
         return replies, wakeups
 
     async def next_wakeup(self, round_id: int) -> Wakeup | None:
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             round_ = await uow.rounds.get(round_id, lock=False)
             if round_ is None or round_.status != "running":
                 return None
@@ -856,7 +876,7 @@ class QuizService:
             return Wakeup(round_id, rq.deadline)
 
     async def next_wakeup_for_question(self, round_question_id: int) -> Wakeup | None:
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             rq = await uow.rounds.question(round_question_id)
             if rq is None or rq.status != "open" or rq.deadline is None:
                 return None
@@ -878,11 +898,19 @@ class QuizService:
 
     async def platform_ref(self, round_question_id: int) -> str | None:
         """The platform's handle on a posted question (e.g. after a restart, to edit it)."""
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             rq = await uow.rounds.question(round_question_id)
             return rq.platform_ref if rq else None
 
     async def set_platform_ref(self, round_question_id: int, ref: str) -> None:
+        """Remember a posted question's handle; questions posted together share a transaction."""
+        await self._refs.submit((round_question_id, ref))
+
+    async def _set_platform_refs(self, refs: list[tuple[int, str]]) -> list[None]:
         async with self.uow() as uow:
-            await uow.rounds.set_platform_ref(round_question_id, ref)
+            await uow.rounds.set_platform_refs(refs)
             await uow.commit()
+        return [None] * len(refs)
+
+    async def _set_platform_ref_alone(self, ref: tuple[int, str]) -> None:
+        await self._set_platform_refs([ref])

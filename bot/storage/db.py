@@ -1,7 +1,8 @@
 """Engine set-up and schema migration.
 
 SQLite runs in WAL mode with a busy timeout, and every transaction starts with BEGIN IMMEDIATE
-so that two writers queue up instead of failing to upgrade a read lock. PostgreSQL uses asyncpg.
+so that two writers queue up instead of failing to upgrade a read lock (transactions marked
+READ_ONLY start a plain BEGIN: they never write). PostgreSQL uses asyncpg.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+READ_ONLY = "quizbot_read_only"  # execution option: a transaction that never writes
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -47,7 +49,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader needs no write lock: in WAL mode it reads the last commit beside the writer.
+        read_only = conn.get_execution_options().get(READ_ONLY)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

@@ -66,11 +66,24 @@ _PLAYERS = select(RoundPlayer).where(RoundPlayer.round_id == bindparam("round_id
 _QUESTION_AT = select(RoundQuestion).where(
     RoundQuestion.round_id == bindparam("round_id"), RoundQuestion.position == bindparam("pos")
 )
+_CURRENT_QUESTIONS = (
+    select(RoundQuestion)
+    .join(Round, Round.id == RoundQuestion.round_id)
+    .where(
+        Round.id.in_(bindparam("round_ids", expanding=True)),
+        RoundQuestion.position == Round.position,
+    )
+)
 _CLAIM_CLOSE = (
     update(RoundQuestion)
     .where(RoundQuestion.id == bindparam("rq"), RoundQuestion.status == "open")
     .values(status="closed", closed_at=bindparam("now"))
     .execution_options(synchronize_session=False)
+)
+_SET_PLATFORM_REF = (
+    update(RoundQuestion.__table__)
+    .where(RoundQuestion.__table__.c.id == bindparam("rq"))
+    .values(platform_ref=bindparam("ref"))
 )
 _NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
 _SEEN = select(Answer.id).where(Answer.dedup_key == bindparam("key")).limit(1)
@@ -296,6 +309,13 @@ class RoundRepository(_Repo):
         rows = await self.session.execute(_QUESTIONS_IN_ROUNDS, {"rqs": round_question_ids})
         return {rq.id: (rq, round_, chat) for rq, round_, chat in rows}
 
+    async def current_questions(self, round_ids: list[int]) -> list[RoundQuestion]:
+        """The question each of these rounds is at."""
+        if not round_ids:
+            return []
+        rows = await self.session.execute(_CURRENT_QUESTIONS, {"round_ids": round_ids})
+        return list(rows.scalars())
+
     async def question(self, round_question_id: int) -> RoundQuestion | None:
         return await self.session.get(RoundQuestion, round_question_id)
 
@@ -308,12 +328,11 @@ class RoundRepository(_Repo):
             )
         ).scalar_one_or_none()
 
-    async def set_platform_ref(self, round_question_id: int, ref: str) -> None:
-        await self.session.execute(
-            update(RoundQuestion)
-            .where(RoundQuestion.id == round_question_id)
-            .values(platform_ref=ref[:128])
-        )
+    async def set_platform_refs(self, refs: list[tuple[int, str]]) -> None:
+        """Remember the platform's handle on posted questions: (question id, handle) pairs."""
+        rows = [{"rq": rq_id, "ref": ref[:128]} for rq_id, ref in refs]
+        if rows:
+            await self.session.execute(_SET_PLATFORM_REF, rows)
 
     async def claim_close(self, rq: RoundQuestion, now: datetime) -> bool:
         """Close an open question. Exactly one caller wins, whichever process it runs in; the

@@ -13,10 +13,11 @@ Leaving the block without `commit()` rolls everything back, so a failure half-wa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.db import READ_ONLY
 from bot.storage.repositories import (
     AnswerRepository,
     ChatRepository,
@@ -71,18 +72,33 @@ class UnitOfWork:
         await self.session.flush()
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
 
 
 def unit_of_work_factory(sessions: async_sessionmaker) -> UnitOfWorkFactory:
     """Transactions of this process queue, first come first served, for as many connections as
     the database can use at once: on SQLite one writer (rather than meeting in SQLite's busy
     handler, which sleeps and retries), on PostgreSQL the connection pool (rather than timing out
-    in the pool's queue under a burst, which would turn answers into apologies)."""
+    in the pool's queue under a burst, which would turn answers into apologies).
+
+    `read_only=True` is for a transaction that only looks: on SQLite it takes no write lock, so
+    it runs beside the writer (WAL readers see the last commit) instead of queueing behind it."""
     engine = sessions.kw["bind"]
-    if engine.dialect.name == "sqlite":
-        slots = 1
+    pooled = hasattr(engine.pool, "size")  # not the one shared connection of :memory:
+    slots = engine.pool.size() + max(engine.pool._max_overflow, 0) if pooled else 1
+    if engine.dialect.name == "sqlite" and slots > 1:
+        writers = asyncio.Semaphore(1)
+        readers = asyncio.Semaphore(slots - 1)  # a connection left for the writer
+        options = {k: v for k, v in sessions.kw.items() if k != "bind"}
+        looking = async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), **options)
     else:
-        slots = engine.pool.size() + max(engine.pool._max_overflow, 0)
-    gate = asyncio.Semaphore(slots)
-    return lambda: UnitOfWork(sessions, gate)
+        writers = readers = asyncio.Semaphore(slots)
+        looking = sessions
+
+    def make(*, read_only: bool = False) -> UnitOfWork:
+        if read_only:
+            return UnitOfWork(looking, readers)
+        return UnitOfWork(sessions, writers)
+
+    return make

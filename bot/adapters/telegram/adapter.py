@@ -32,7 +32,13 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram import text as tg
-from bot.adapters.telegram.network import QuizRateLimiter, call, quiet_http_logs
+from bot.adapters.telegram.network import (
+    MAX_IN_FLIGHT,
+    QuizRateLimiter,
+    call,
+    quiet_http_logs,
+)
+from bot.adapters.telegram.ordering import PerUserOrder
 from bot.adapters.telegram.outbound import Context, Outbox
 from bot.config import Settings
 from bot.core.events import ChatRef, Command, Event, OptionAnswer, Sender, TextAnswer
@@ -86,6 +92,8 @@ class TelegramAdapter:
             .read_timeout(20)
             .write_timeout(30)  # photo uploads
             .pool_timeout(10)
+            .connection_pool_size(MAX_IN_FLIGHT)  # see network.MAX_IN_FLIGHT
+            .concurrent_updates(PerUserOrder())
             .build()
         )
         self.outbox = Outbox(
@@ -250,15 +258,17 @@ class TelegramAdapter:
         if posted is not None:
             kind = "private" if posted.private else "group"
             chat_ref = ChatRef(self.platform, str(posted.chat_id), kind)
-        else:  # posted before a restart: the core finds the chat through the poll
+            ref = posted.question_ref  # the core's own name: no look-up by poll id
+        else:  # posted before a restart: the core finds the question through the poll
             chat_ref = ChatRef(self.platform, "", "group")
+            ref = f"tg:poll:{answer.poll_id}"
         event = OptionAnswer(
             chat_ref,
             _sender(answer.user, None),
             f"poll:{answer.poll_id}:{answer.user.id}",
             self.hub.clock(),
             option=answer.option_ids[0],
-            question_ref=f"tg:poll:{answer.poll_id}",
+            question_ref=ref,
         )
         await self._handle(event, Context(answer=True))
 

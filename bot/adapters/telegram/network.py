@@ -2,7 +2,8 @@
 
 * `QuizRateLimiter`: python-telegram-bot's AIORateLimiter (30 messages a second overall, 20 a
   minute per group, 429s retried after `retry_after`), except that read-only calls such as
-  getChatMember do not use up a group's 20 messages a minute.
+  getChatMember do not use up a group's 20 messages a minute, and at most MAX_IN_FLIGHT
+  requests are on the wire at once.
 * `call`: one Bot API call, retried with backoff on network errors. A timed-out request is
   retried only when it never left this machine: a read timeout may hide a message that Telegram
   did post, and sending it again would duplicate it.
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# Bot API requests on the wire at once. Telegram takes 30 messages a second, so a handful in
+# flight keeps up even at 100 ms a round trip; more only slows httpcore's connection pool,
+# which walks every waiting request and open connection each time a request ends.
+MAX_IN_FLIGHT = 8
 NETWORK_TRIES = 5
 FIRST_BACKOFF = 0.5  # seconds; doubles on each try: 0.5, 1, 2, 4
 
@@ -49,6 +54,7 @@ class QuizRateLimiter(AIORateLimiter):
         group_max_rate: float = 20,
         group_time_period: float = 60,
         max_retries: int = 3,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         super().__init__(
             overall_max_rate=overall_max_rate,
@@ -57,6 +63,7 @@ class QuizRateLimiter(AIORateLimiter):
             group_time_period=group_time_period,
             max_retries=max_retries,
         )
+        self._in_flight = asyncio.Semaphore(max_in_flight)
 
     async def process_request(  # type: ignore[override]
         self,
@@ -71,8 +78,15 @@ class QuizRateLimiter(AIORateLimiter):
             # The limiter only reads `data` to choose its buckets; without a chat id it applies
             # none, and still retries on 429.
             data = {k: v for k, v in data.items() if k != "chat_id"}
+
+        async def on_the_wire(*a: Any, **kw: Any) -> Any:
+            # Only the request itself holds a place: waits for the rate limits and for a
+            # 429's retry_after happen outside, so they do not hold up other chats.
+            async with self._in_flight:
+                return await callback(*a, **kw)
+
         return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
+            on_the_wire, args, kwargs, endpoint, data, rate_limit_args
         )
 
 

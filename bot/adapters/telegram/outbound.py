@@ -45,6 +45,7 @@ class PostedPoll:
     message_id: int
     private: bool
     closes_at: float | None  # event-loop time when Telegram closes it, None: open until stopped
+    question_ref: str = ""  # the core's name for the question ("rq:12", "pr:5")
     closed: bool = False
     voted: bool = False  # private chats: the player already voted, nothing left to stop
 
@@ -137,7 +138,13 @@ class Outbox:
         poll = message.poll
         assert poll is not None
         closes_at = asyncio.get_running_loop().time() + period if period else None
-        posted = PostedPoll(chat_id, message.message_id, private, closes_at)
+        posted = PostedPoll(
+            chat_id,
+            message.message_id,
+            private,
+            closes_at,
+            question_ref=reply.question_ref or f"rq:{reply.round_question_id}",
+        )
         self._remember(reply.round_question_id, poll.id, posted)
         return f"tg:poll:{poll.id}"
 
