@@ -170,12 +170,12 @@ async def test_private_solo_round_with_polls_and_typed_answers(server, make_worl
             if seen["poll"] == 1:
                 choice = (choice + 1) % len(ask.question.options)
             server.answer_poll(alice, call.result, [choice])
-            [feedback, result] = await server.wait_for(
-                "sendMessage", chat_id=alice.id, since=mark, count=2
-            )
+            # The verdict and the question's result come as one message, verdict first.
+            [result] = await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
             verdict = "Not quite" if seen["poll"] == 1 else "Right! +"
-            assert verdict in feedback.params["text"]
-            assert html.escape(ask.question.answer, quote=False) in result.params["text"]
+            text = result.params["text"]
+            assert text.index(verdict) < text.index("<b>")
+            assert html.escape(ask.question.answer, quote=False) in text
         else:
             seen["typed"] += 1
             text = html.unescape(call.params["text"])
@@ -186,12 +186,10 @@ async def test_private_solo_round_with_polls_and_typed_answers(server, make_worl
             assert "Not quite" in wrong.params["text"] and "Try again" in wrong.params["text"]
             mark = server.mark()
             server.send_text(alice, ask.question.answer.upper())
-            [right, _result] = await server.wait_for(
-                "sendMessage", chat_id=alice.id, since=mark, count=2
-            )
-            assert "Right! +" in right.params["text"]
+            [right] = await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
+            assert "Right! +" in right.params["text"] and "<b>" in right.params["text"]
 
-    over = await server.wait_for("sendMessage", chat_id=alice.id, since=mark, count=3)
+    over = await server.wait_for("sendMessage", chat_id=alice.id, since=mark, count=2)
     podium = html.unescape(over[-1].params["text"])
     assert "The round is over!" in podium and "You got 3 of 4 right" in podium
     assert seen["poll"] and seen["typed"], seen  # the seed gives both kinds
@@ -406,7 +404,9 @@ async def test_a_redelivered_update_is_scored_once(server, make_world):
     ask = await world.open_question(chat, alice)
     mark = server.mark()
     server.answer_poll(alice, poll.result, [ask.question.correct_option])
-    await server.wait_for("sendMessage", chat_id=alice.id, since=mark, count=3)  # ... round over
+    await server.wait_for(
+        "sendMessage", chat_id=alice.id, since=mark, count=2
+    )  # verdict and result, round over
     [vote] = [u for u in server.updates if "poll_answer" in u]
     server.redeliver(vote["update_id"])
     await server.assert_no_call("sendMessage", within=0.3, chat_id=alice.id)
@@ -466,7 +466,7 @@ async def test_quizbot_run_plays_a_private_round_and_stops_on_sigterm(server, tm
                 server.answer_poll(alice, call.result, correct)
             else:
                 server.send_text(alice, _open_answer(db_path))
-        await server.wait_for("sendMessage", chat_id=alice.id, since=mark, count=3)
+        await server.wait_for("sendMessage", chat_id=alice.id, since=mark, count=2)
         assert "You got 2 of 2 right" in html.unescape(server.texts_in(alice.id)[-1])
     finally:
         stopped_at = asyncio.get_running_loop().time()
@@ -512,7 +512,9 @@ async def test_names_with_markup_are_escaped_and_pictures_sent_as_photos(server,
     assert poll.params["question"].startswith("第")  # Tom's Telegram speaks Chinese
     mark = server.mark()
     server.answer_poll(tom, poll.result, [ask.question.correct_option])
-    await server.wait_for("sendMessage", chat_id=tom.id, since=mark, count=3)  # ... round over
+    await server.wait_for(
+        "sendMessage", chat_id=tom.id, since=mark, count=2
+    )  # verdict and result, round over
     mark = server.mark()
     server.send_text(tom, "/leaderboard")
     [board] = await server.wait_for("sendMessage", chat_id=tom.id, since=mark)

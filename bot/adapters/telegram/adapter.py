@@ -354,9 +354,9 @@ class TelegramAdapter:
         await self._render_all(replies, ctx)
 
     async def _render_all(self, replies: list[Reply], ctx: Context) -> None:
-        for reply in replies:
+        for reply, lead in self.outbox.with_leads(replies):
             try:
-                ref = await self.outbox.render(reply, ctx)
+                ref = await self.outbox.render(reply, ctx, lead=lead)
             except Forbidden as err:
                 log.warning("telegram: cannot post a %s: %s", type(reply).__name__, err)
                 continue

@@ -66,8 +66,32 @@ class Outbox:
         self.polls: OrderedDict[str, PostedPoll] = OrderedDict()
         self._poll_of_question: dict[int, str] = {}
 
-    async def render(self, reply: Reply, ctx: Context | None = None) -> str | None:
-        """Post one reply; returns the question's handle for AskQuestion."""
+    @staticmethod
+    def with_leads(replies: list[Reply]) -> list[tuple[Reply, str]]:
+        """The replies to post, in order, each with the text to put above it. In a private
+        chat the verdict on an answer goes out with the question's result, as one message:
+        one reads them together, and the chat stays short."""
+        posts: list[tuple[Reply, str]] = []
+        lead = ""
+        for i, reply in enumerate(replies):
+            following = replies[i + 1] if i + 1 < len(replies) else None
+            if (
+                isinstance(reply, AnswerFeedback)
+                and reply.chat.is_private
+                and isinstance(following, QuestionResult)
+                and following.chat == reply.chat
+            ):
+                lead = reply.text
+                continue
+            posts.append((reply, lead))
+            lead = ""
+        return posts
+
+    async def render(
+        self, reply: Reply, ctx: Context | None = None, *, lead: str = ""
+    ) -> str | None:
+        """Post one reply; returns the question's handle for AskQuestion. `lead`: a verdict to
+        put above a QuestionResult."""
         if not reply.chat.platform_chat_id:
             return None  # an answer we could not place in any chat (a stale poll)
         chat_id = int(reply.chat.platform_chat_id)
@@ -80,7 +104,7 @@ class Outbox:
 
         if isinstance(reply, QuestionResult):
             await self._stop_poll(reply.round_question_id)
-            await self._message(chat_id, reply.text, bold=True)
+            await self._message(chat_id, reply.text, bold=True, lead=lead)
         elif isinstance(reply, RoundOver):
             await self._message(chat_id, reply.text, bold=True)
         elif isinstance(reply, Leaderboard):
@@ -195,11 +219,18 @@ class Outbox:
         bold: bool = False,
         reply_to: int | None = None,
         markup: InlineKeyboardMarkup | None = None,
+        lead: str = "",
     ):
+        body = tg.html_text(text or "…", bold_first_line=bold)
+        if lead:  # a line or two of plain text above, within the same limit
+            room = tg.MESSAGE_MAX - tg.utf16_len(lead) - 2
+            body = (
+                tg.html_text(lead) + "\n\n" + tg.html_text(text, bold_first_line=bold, limit=room)
+            )
         return await call(
             self.bot.send_message,
             chat_id,
-            tg.html_text(text or "…", bold_first_line=bold),
+            body,
             parse_mode=ParseMode.HTML,
             reply_parameters=(
                 ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
