@@ -89,3 +89,38 @@ async def test_two_processes_share_one_round(database_url, mini_glossary, clock)
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_read_only_transaction_does_not_wait_for_the_writer(tmp_path, sqlite_template):
+    """On SQLite a reader runs beside an open write transaction and sees the last commit."""
+    import shutil
+
+    from sqlalchemy import text
+
+    path = tmp_path / "readers.sqlite3"
+    shutil.copy(sqlite_template, path)
+    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+    uow = unit_of_work_factory(db.session_factory(engine))
+    try:
+        insert = "INSERT INTO users (platform, platform_user_id, display_name, created_at) "
+        async with uow() as writer:
+            await writer.session.execute(text(insert + "VALUES ('t', 'a', 'A', 0)"))
+            await writer.commit()
+        async with uow() as writer:  # holds SQLite's write lock (BEGIN IMMEDIATE)
+            await writer.session.execute(text(insert + "VALUES ('t', 'b', 'B', 0)"))
+
+            async def read() -> list[str]:
+                async with uow(read_only=True) as reader:
+                    rows = await reader.session.execute(text("SELECT platform_user_id FROM users"))
+                    return [r[0] for r in rows]
+
+            assert await asyncio.wait_for(read(), 5) == ["a"], "the last commit, not the open one"
+            await writer.commit()
+
+            # A second writer still queues behind the first, in this process.
+            second = asyncio.ensure_future(uow().__aenter__())
+            await asyncio.sleep(0.05)
+            assert not second.done()
+        await (await second).__aexit__(None, None, None)
+    finally:
+        await engine.dispose()
