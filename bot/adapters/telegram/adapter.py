@@ -27,7 +27,6 @@ from telegram.ext import (
     ContextTypes,
     MessageHandler,
     PollAnswerHandler,
-    PollHandler,
     filters,
 )
 
@@ -48,7 +47,10 @@ from bot.i18n import t
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "poll"]
+# Not "poll": Telegram would send one for every vote on the bot's polls (new counts), twice
+# the traffic of a quiz, to learn only what the outbox already knows (its polls' deadlines and
+# votes); stopping a poll that closed meanwhile costs one refused call, which it shrugs off.
+ALLOWED_UPDATES = ["message", "callback_query", "poll_answer"]
 MENU = (
     "quiz",
     "stop",
@@ -200,7 +202,6 @@ class TelegramAdapter:
         )
         app.add_handler(CallbackQueryHandler(self._on_callback))
         app.add_handler(PollAnswerHandler(self._on_poll_answer))
-        app.add_handler(PollHandler(self._on_poll))
         app.add_error_handler(self._on_error)
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -271,10 +272,6 @@ class TelegramAdapter:
             question_ref=ref,
         )
         await self._handle(event, Context(answer=True))
-
-    async def _on_poll(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.poll is not None and update.poll.is_closed:
-            self.outbox.poll_closed(update.poll.id)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

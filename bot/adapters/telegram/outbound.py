@@ -187,11 +187,6 @@ class Outbox:
             posted.voted = True
         return posted
 
-    def poll_closed(self, poll_id: str) -> None:
-        posted = self.polls.get(poll_id)
-        if posted is not None:
-            posted.closed = True
-
     async def _stop_poll(self, round_question_id: int) -> None:
         """Close the poll of a question the core closed early (everyone answered, /stop)."""
         poll_id = self._poll_of_question.pop(round_question_id, None)
