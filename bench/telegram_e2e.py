@@ -343,8 +343,8 @@ async def main(args) -> None:
     )
     print()
     print(
-        "extra updates: `poll` updates (new vote counts) Telegram also sends for the quiz bot's "
-        "polls; handled but not counted."
+        "extra updates: `poll` updates (new vote counts) Telegram makes for the quiz bot's "
+        "polls; the adapter leaves them out of allowed_updates, so they are never delivered."
     )
 
 

@@ -39,6 +39,7 @@ from bot.adapters.telegram.network import (
 )
 from bot.adapters.telegram.ordering import PerUserOrder
 from bot.adapters.telegram.outbound import Context, Outbox
+from bot.adapters.telegram.transport import AiohttpRequest
 from bot.config import Settings
 from bot.core.events import ChatRef, Command, Event, OptionAnswer, Sender, TextAnswer
 from bot.core.hub import Hub
@@ -90,11 +91,9 @@ class TelegramAdapter:
             .base_url(settings.telegram_base_url)
             .base_file_url(settings.telegram_base_file_url)
             .rate_limiter(rate_limiter or QuizRateLimiter())
-            .connect_timeout(10)
-            .read_timeout(20)
-            .write_timeout(30)  # photo uploads
-            .pool_timeout(10)
-            .connection_pool_size(MAX_IN_FLIGHT)  # see network.MAX_IN_FLIGHT
+            # write_timeout: photo uploads; the pool holds what network.MAX_IN_FLIGHT lets out
+            .request(AiohttpRequest(connection_pool_size=MAX_IN_FLIGHT, write_timeout=30))
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
             .concurrent_updates(PerUserOrder())
             .build()
         )

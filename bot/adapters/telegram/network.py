@@ -21,6 +21,8 @@ import httpx
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter
 
+from bot.adapters.telegram.transport import NotSent
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -92,7 +94,7 @@ class QuizRateLimiter(AIORateLimiter):
 
 def never_sent(err: TimedOut) -> bool:
     """A timeout while connecting or waiting for a pooled connection: nothing reached Telegram."""
-    return isinstance(err.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
+    return isinstance(err.__cause__, NotSent | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 async def call(method: Callable[..., Awaitable[T]], *args: Any, what: str = "", **kwargs: Any) -> T:
