@@ -12,7 +12,6 @@ could be had in time): only then may `network.call` send it again without riskin
 from __future__ import annotations
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -69,7 +68,7 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
         read, write, connect, pool = (
-            self._defaults[name] if isinstance(value, DefaultValue) else value
+            self._defaults[name] if value is BaseRequest.DEFAULT_NONE else value
             for name, value in (
                 ("read", read_timeout),
                 ("write", write_timeout),
