@@ -258,6 +258,8 @@ async def test_group_round_with_polls_replies_and_a_podium(server, make_world, c
                 (carol, question.answer),
             ):
                 clock.advance(1)
+                if user is carol:  # as after a restart: the core finds it by message id
+                    world.adapter.outbox.typed.clear()
                 server.reply_text(user, answer, to_message_id=mid, chat=group)
             server.send_text(bob, "so hard", chat=group)
         await world.wait_answers(3 * position)
@@ -706,3 +708,26 @@ async def _practice_question(server: FakeTelegramServer, chat_id: int, since: in
                 return call, False
         await asyncio.sleep(0.02)
     raise AssertionError(f"no practice question: {server.calls[since:]}")
+
+
+async def test_a_vote_on_a_poll_this_process_did_not_post_still_counts(server, make_world):
+    """After a restart the adapter no longer knows its polls: the core finds the question
+    through the poll's id, and the vote is scored once."""
+    world = await make_world()
+    alice = server.user(1, "Alice", language_code="en")
+    chat = ChatRef("telegram", "1", "private")
+    mark = server.mark()
+    server.send_text(alice, "/settings types mc")
+    await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
+    mark = server.mark()
+    server.send_text(alice, "/quiz start 2")
+    poll, is_poll = await world.question(alice.id, mark)
+    assert is_poll
+    ask = await world.open_question(chat, alice)
+
+    world.adapter.outbox.polls.clear()  # what a restarted process knows of its polls
+    mark = server.mark()
+    server.answer_poll(alice, poll.result, [ask.question.correct_option])
+    [result] = await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
+    assert "Right! +" in result.params["text"]
+    assert await world.rows("SELECT correct FROM answers") == [(1,)]

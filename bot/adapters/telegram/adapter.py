@@ -239,7 +239,9 @@ class TelegramAdapter:
                 return
             if original.from_user.id != context.bot.id:
                 return
-            ref = f"tg:msg:{chat.id}:{original.message_id}"
+            # The core's own name when this process posted it: no look-up by message id.
+            ref = self.outbox.question_of(chat.id, original.message_id)
+            ref = ref or f"tg:msg:{chat.id}:{original.message_id}"
         event = TextAnswer(
             _chat_ref(chat),
             _sender(message.from_user, None),

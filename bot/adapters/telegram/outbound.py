@@ -64,6 +64,8 @@ class Outbox:
         self.bot = bot
         self.image_button = image_button  # offer the leaderboard as a picture
         self.polls: OrderedDict[str, PostedPoll] = OrderedDict()
+        # (chat id, message id) of a posted typed question -> the core's name for it
+        self.typed: OrderedDict[tuple[int, int], str] = OrderedDict()
         self._poll_of_question: dict[int, str] = {}
 
     @staticmethod
@@ -141,6 +143,11 @@ class Outbox:
         assert question is not None
         if not question.is_multiple_choice:
             message = await self._message(chat_id, reply.text, bold=True)
+            self.typed[(chat_id, message.message_id)] = (
+                reply.question_ref or f"rq:{reply.round_question_id}"
+            )
+            while len(self.typed) > MAX_TRACKED_POLLS:
+                self.typed.popitem(last=False)
             return f"tg:msg:{chat_id}:{message.message_id}"
 
         period = None
@@ -180,6 +187,10 @@ class Outbox:
             for rq_id, pid in list(self._poll_of_question.items()):
                 if pid == old_id:
                     del self._poll_of_question[rq_id]
+
+    def question_of(self, chat_id: int, message_id: int) -> str | None:
+        """The core's name for a typed question this process posted, if it still knows."""
+        return self.typed.get((chat_id, message_id))
 
     def poll_voted(self, poll_id: str) -> PostedPoll | None:
         posted = self.polls.get(poll_id)
