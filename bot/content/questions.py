@@ -319,9 +319,15 @@ class QuestionGenerator:
     def _clue_room(self, qtype: QuestionType, lang: str, **fields: str) -> int:
         return PROMPT_LIMIT - len(self._lead(qtype, lang, clue="", **fields))
 
-    def _explanation(self, entry: Entry, head: str | None = None) -> str:
+    def _explanation(
+        self, entry: Entry, head: str | None = None, *, beyond_gist: bool = False
+    ) -> str:
+        """ "term: gist". `beyond_gist`: the gist is the right option already, so say what the
+        definition's first sentence adds instead (the gist again when it adds nothing)."""
         head = head or entry.term
         gist = strip_noise(entry.gist) or first_sentence(strip_noise(entry.definition))
+        if beyond_gist:
+            gist = first_sentence(strip_noise(entry.definition)) or gist
         return shorten(f"{head}{_COLON[entry.lang]}{gist}", EXPLANATION_LIMIT)
 
     def _masked_definition(self, entry: Entry) -> str:
@@ -375,7 +381,7 @@ class QuestionGenerator:
             answer=options[index],
             accepted=(options[index],),
             entry_id=entry.id,
-            explanation=self._explanation(entry),
+            explanation=self._explanation(entry, beyond_gist=True),
             options=options,
             correct_option=index,
         )
