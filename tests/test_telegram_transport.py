@@ -42,6 +42,11 @@ async def api():
     app = web.Application()
     app.router.add_post("/echo", echo)
     app.router.add_post("/slow", slow)
+
+    async def loop(request: web.Request) -> web.Response:
+        raise web.HTTPFound(str(request.rel_url))  # forever: aiohttp gives up, quoting the URL
+
+    app.router.add_get("/bot123:SECRET/sendMessage", loop)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -133,3 +138,15 @@ async def test_requests_before_start_or_after_stop_say_so():
     await request.shutdown()  # twice is fine
     with pytest.raises(RuntimeError, match="not initialized"):
         await request.do_request("http://127.0.0.1:1/x", "POST")
+
+
+async def test_error_messages_never_carry_the_token(api):
+    """Bot API paths hold the token: a failure that quotes its URL keeps only the origin."""
+    request = await started(read_timeout=5)
+    token_url = f"{api.url}/bot123:SECRET/sendMessage"
+    try:
+        with pytest.raises(NetworkError) as caught:
+            await request.do_request(token_url, "GET")
+        assert "SECRET" not in str(caught.value), caught.value
+    finally:
+        await request.shutdown()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 
 class NotSent(Exception):
@@ -90,14 +91,22 @@ class AiohttpRequest(BaseRequest):
                 return response.status, await response.read()
         except aiohttp.ConnectionTimeoutError as err:
             raise TimedOut("No connection to Telegram in time; nothing was sent") from NotSent(
-                str(err)
+                _safe(err, url)
             )
         except TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientConnectorError as err:
-            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from NotSent(str(err))
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {_safe(err, url)}") from NotSent(
+                _safe(err, url)
+            )
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {_safe(err, url)}") from err
+
+
+def _safe(err: Exception, url: str) -> str:
+    """The error's message without the request's path: Bot API paths hold the token."""
+    origin = str(URL(url).origin())
+    return str(err).replace(url, origin).replace(str(URL(url)), origin)
 
 
 def _sum(*parts: float | None) -> float | None:
