@@ -148,5 +148,6 @@ async def test_error_messages_never_carry_the_token(api):
         with pytest.raises(NetworkError) as caught:
             await request.do_request(token_url, "GET")
         assert "SECRET" not in str(caught.value), caught.value
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__
     finally:
         await request.shutdown()

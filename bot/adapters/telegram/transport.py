@@ -100,7 +100,8 @@ class AiohttpRequest(BaseRequest):
                 _safe(err, url)
             )
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{type(err).__name__}: {_safe(err, url)}") from err
+            # Not `from err`: a logged traceback would print the cause, URL and token included.
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {_safe(err, url)}") from None
 
 
 def _safe(err: Exception, url: str) -> str:
