@@ -248,7 +248,8 @@ async def test_settings_change_is_for_admins_only(world):
     changed = await world.admin.slash(world.channel, "settings", seconds=30, types="mc")
     assert not changed.ephemeral
     assert changed.response.content.startswith("Saved.")
-    assert "30 s each, types mc" in changed.followups[-1].content
+    assert "30 s each, types mc" in changed.response.content
+    assert not changed.followups, "one confirmation for both settings"
 
     start = await world.alice.slash(world.channel, "quiz start", questions=1)
     assert "30 s" in start.response.content

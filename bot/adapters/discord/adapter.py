@@ -44,6 +44,7 @@ from bot.core.render import answer_line as render_answer_line
 from bot.core.replies import (
     AskQuestion,
     Confirm,
+    Notice,
     QuestionResult,
     Reply,
     RoundOver,
@@ -253,6 +254,12 @@ class DiscordAdapter:
                 event_id = str(interaction.id) if i == 0 else f"{interaction.id}:{i}"
                 event = Command(chat, sender, event_id, self._now(), name=name, args=args)
                 replies += await self._hub.handle(event)
+            if len(words) > 1:
+                # Several settings at once: each confirmation shows all the settings, so
+                # the last one says everything (refusals and usage hints stay).
+                confirmations = [r for r in replies if isinstance(r, Notice) and r.kind == "ok"]
+                stale = {id(r) for r in confirmations[:-1]}
+                replies = [r for r in replies if id(r) not in stale]
             return replies
 
         task = asyncio.ensure_future(handle())

@@ -46,6 +46,7 @@ class PostedPoll:
     private: bool
     closes_at: float | None  # event-loop time when Telegram closes it, None: open until stopped
     question_ref: str = ""  # the core's name for the question ("rq:12", "pr:5")
+    round_question_id: int = 0  # 0: a practice question
     closed: bool = False
     voted: bool = False  # private chats: the player already voted, nothing left to stop
 
@@ -175,18 +176,19 @@ class Outbox:
             private,
             closes_at,
             question_ref=reply.question_ref or f"rq:{reply.round_question_id}",
+            round_question_id=reply.round_question_id,
         )
-        self._remember(reply.round_question_id, poll.id, posted)
+        self._remember(poll.id, posted)
         return f"tg:poll:{poll.id}"
 
-    def _remember(self, round_question_id: int, poll_id: str, posted: PostedPoll) -> None:
+    def _remember(self, poll_id: str, posted: PostedPoll) -> None:
         self.polls[poll_id] = posted
-        self._poll_of_question[round_question_id] = poll_id
+        if posted.round_question_id:  # a round's: the core may close it early
+            self._poll_of_question[posted.round_question_id] = poll_id
         while len(self.polls) > MAX_TRACKED_POLLS:
-            old_id, _ = self.polls.popitem(last=False)
-            for rq_id, pid in list(self._poll_of_question.items()):
-                if pid == old_id:
-                    del self._poll_of_question[rq_id]
+            old_id, old = self.polls.popitem(last=False)
+            if self._poll_of_question.get(old.round_question_id) == old_id:
+                del self._poll_of_question[old.round_question_id]
 
     def question_of(self, chat_id: int, message_id: int) -> str | None:
         """The core's name for a typed question this process posted, if it still knows."""
