@@ -378,3 +378,28 @@ async def test_leaderboard_image_through_the_dispatcher(h, uow_factory):
     assert image.png.startswith(b"\x89PNG\r\n\x1a\n") and image.text == board.title
     width = int.from_bytes(image.png[16:20], "big")
     assert width == 1000
+
+
+async def test_typed_answers_go_to_the_running_round_without_asking_practice(h, monkeypatch):
+    """Private typed answers name no question: the quiz takes them when a round runs, and
+    practice is asked only when none does (it would have to look the chat up)."""
+    asked_practice = []
+    real = PracticeService.answer
+
+    async def spy(self, event):
+        asked_practice.append(event.event_id)
+        return await real(self, event)
+
+    monkeypatch.setattr(PracticeService, "answer", spy)
+    start = await h.command("quiz", "start", "2")
+    round_ask = first(start, AskQuestion)
+    h.clock.advance(2)
+    replies = await h.type(round_ask.question.answer)
+    assert not [r for r in replies if isinstance(r, Notice) and "No question" in r.text]
+    assert asked_practice == [], "a round was running: practice never looked"
+
+    await h.command("quiz", "stop")
+    first(await h.command("practice"), AskQuestion)
+    replies = await h.type("dropout")
+    assert len(asked_practice) == 1, "no round: the answer was offered to practice"
+    assert not [r for r in replies if "No question is open" in r.text], "practice took it"

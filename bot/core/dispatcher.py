@@ -71,11 +71,21 @@ class Dispatcher:
 
     async def _answer(self, event: TextAnswer | OptionAnswer) -> list[Reply]:
         handler = self.extra.get("_answer")
-        if handler is not None:
-            # Practice sessions see answers first; they return None when not theirs.
-            replies = await handler(event, False)  # type: ignore[arg-type]
-            if replies is not None:
+        if handler is None:
+            return await self.quiz.answer(event)
+        if not event.question_ref:
+            # An answer naming no question is the running round's, if the chat has one; only
+            # otherwise may it be a practice session's (which would have to look it up).
+            replies = await self.quiz.answer(event)
+            if not QuizService.no_round(replies):
                 return replies
+            practice = await handler(event, False)  # type: ignore[arg-type]
+            return practice if practice is not None else replies
+        # A practice question's reference, or a platform's handle that may name one: practice
+        # looks first and returns None when it is not theirs.
+        replies = await handler(event, False)  # type: ignore[arg-type]
+        if replies is not None:
+            return replies
         return await self.quiz.answer(event)
 
     async def _command(self, cmd: Command) -> list[Reply]:

@@ -88,6 +88,11 @@ def player_state(p: RoundPlayer | PlayerState) -> PlayerState:
     )
 
 
+class _NoRound(list):
+    """The replies to an answer that named no question in a chat with none open: a list like
+    any other, marked so that the dispatcher can offer the answer to practice instead."""
+
+
 def _dedup_key(event: Event) -> str:
     return f"{event.chat.platform}:{event.event_id}"[:160]
 
@@ -328,6 +333,11 @@ class QuizService:
         transaction (see bot.core.group_commit); each is judged in the order it came."""
         return await self._answers.submit(event)
 
+    @staticmethod
+    def no_round(replies: list[Reply]) -> bool:
+        """Whether `answer` said that the chat has no question open (the answer named none)."""
+        return isinstance(replies, _NoRound)
+
     async def _answer_alone(self, event: TextAnswer | OptionAnswer) -> list[Reply]:
         return (await self._answer_batch([event]))[0]
 
@@ -505,14 +515,16 @@ class QuizService:
         if round_ is not None and round_.status == "running":
             rq = await batch.question_at(uow, round_)
         if round_ is None or rq is None or rq.status != "open":
-            return [
-                Notice(
-                    event.chat,
-                    t(lang, "answer.no_round"),
-                    kind="info",
-                    private_to=event.sender.platform_user_id,
-                )
-            ]
+            return _NoRound(
+                [
+                    Notice(
+                        event.chat,
+                        t(lang, "answer.no_round"),
+                        kind="info",
+                        private_to=event.sender.platform_user_id,
+                    )
+                ]
+            )
         return chat, event.chat, round_, rq
 
     async def _question_for_ref(
