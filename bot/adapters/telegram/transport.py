@@ -11,10 +11,11 @@ could be had in time): only then may `network.call` send it again without riskin
 
 from __future__ import annotations
 
+from urllib.parse import quote, urlsplit
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
-from yarl import URL
 
 
 class NotSent(Exception):
@@ -106,8 +107,11 @@ class AiohttpRequest(BaseRequest):
 
 def _safe(err: Exception, url: str) -> str:
     """The error's message without the request's path: Bot API paths hold the token."""
-    origin = str(URL(url).origin())
-    return str(err).replace(url, origin).replace(str(URL(url)), origin)
+    message = str(err)
+    path = urlsplit(url).path
+    for form in {path, quote(path), quote(path, safe="/")} - {"", "/"}:
+        message = message.replace(form, "/…")
+    return message
 
 
 def _sum(*parts: float | None) -> float | None:
