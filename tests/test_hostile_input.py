@@ -39,6 +39,8 @@ nasty_text = st.one_of(
             "٠١٢",
             "1" * 40,
             "rq:1",
+            "rq:9999999999999999",
+            "pr:2147483648",
             "-1",
             "A) ",
             "/quiz",
@@ -84,6 +86,27 @@ async def test_answers_with_garbage_never_crash(dispatcher, clock, text, ref, op
         OptionAnswer(chat, EVIL, f"o{next(_ids)}", clock(), option=option, question_ref=ref),
     ):
         check(await dispatcher.dispatch(event))
+
+
+@pytest.mark.parametrize(
+    "ref", ["rq:2147483648", "rq:9999999999999999", "rq:-1", "rq:１２", "pr:99999999999"]
+)
+async def test_a_forged_number_too_big_for_an_id_is_an_unknown_question(
+    uow_factory, mini_glossary, clock, ref
+):
+    """Ids are 32-bit on PostgreSQL: a bigger number must not reach the database (where it
+    would fail the query and the user would get the apology)."""
+    from bot.core.features import register
+
+    quiz = QuizService(uow_factory, mini_glossary, rng=random.Random(3))
+    dispatcher = Dispatcher(quiz, BoardService(uow_factory))
+    register(dispatcher, uow_factory, mini_glossary, clock)
+    replies = await dispatcher.dispatch(
+        OptionAnswer(DM, EVIL, f"big{next(_ids)}", clock(), option=0, question_ref=ref)
+    )
+    check(replies)
+    assert [r.text for r in replies] == [t("ar", "answer.unknown_question")]
+    assert await count_rows(uow_factory, "answers") == 0
 
 
 async def test_garbage_during_a_round_writes_nothing(dispatcher, clock, uow_factory):

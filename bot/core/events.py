@@ -10,6 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
+
+
+def ref_id(ref: str | None, prefix: str) -> int | None:
+    """The row id in a core reference such as "rq:12" (prefix "rq:"), or None when `ref` is
+    not one: a forged number too big for an id names nothing, it must not reach the database."""
+    if not ref or not ref.startswith(prefix):
+        return None
+    digits = ref[len(prefix) :]
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 10:
+        return None
+    value = int(digits)
+    return value if value <= MAX_ROW_ID else None
+
 
 @dataclass(frozen=True, slots=True)
 class Sender:

@@ -27,7 +27,7 @@ from bot.content.model import Entry, Glossary, Question, QuestionType
 from bot.content.questions import QuestionGenerator
 from bot.core import engine, render
 from bot.core.answers import given_text, grade_event
-from bot.core.events import ChatRef, OptionAnswer, Sender, TextAnswer
+from bot.core.events import ChatRef, OptionAnswer, Sender, TextAnswer, ref_id
 from bot.core.grading import Grade, Grader
 from bot.core.replies import AnswerFeedback, AskQuestion, Notice, Reply
 from bot.core.services import chat_lang
@@ -435,8 +435,8 @@ class PracticeService:
         ref = event.question_ref
         if ref:
             if ref.startswith("pr:"):
-                digits = ref[3:]
-                item = await repo.item(int(digits)) if digits.isdigit() and len(ref) < 20 else None
+                item_id = ref_id(ref, "pr:")
+                item = await repo.item(item_id) if item_id is not None else None
                 if item is None:
                     return self._unknown(event)
             else:

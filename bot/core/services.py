@@ -20,7 +20,7 @@ from bot.content.questions import QuestionGenerator
 from bot.core import engine, render
 from bot.core.answers import given_text, grade_event
 from bot.core.engine import Mode, Next, PlayerState, QuestionSlot, RoundState, Verdict
-from bot.core.events import ChatRef, Event, OptionAnswer, Sender, TextAnswer
+from bot.core.events import ChatRef, Event, OptionAnswer, Sender, TextAnswer, ref_id
 from bot.core.grading import Grade, Grader
 from bot.core.group_commit import GroupCommit
 from bot.core.replies import (
@@ -99,9 +99,7 @@ def _dedup_key(event: Event) -> str:
 
 def _round_question_id(ref: str | None) -> int | None:
     """The id in a reference of the form rq:<id>, the one the core hands out."""
-    if ref and ref.startswith("rq:") and ref[3:].isdigit() and len(ref) < 20:
-        return int(ref[3:])
-    return None
+    return ref_id(ref, "rq:")
 
 
 @dataclass(slots=True)
