@@ -125,6 +125,16 @@ class Tries:
 
 
 @dataclass(slots=True)
+class _Known:
+    """What a batch of answers holds about a round whose question it closes."""
+
+    players: list[PlayerState]
+    tries: Tries
+    names: dict[int, str]
+    next_question: RoundQuestion | None
+
+
+@dataclass(slots=True)
 class _Batch:
     """What one transaction's answers have looked up, and what they still have to write."""
 
@@ -294,10 +304,19 @@ class QuizService:
         )
 
     async def _open_next(
-        self, uow: UnitOfWork, round_: Round, chat_ref: ChatRef, lang: str, now: datetime
+        self,
+        uow: UnitOfWork,
+        round_: Round,
+        chat_ref: ChatRef,
+        lang: str,
+        now: datetime,
+        following: RoundQuestion | None = None,
     ) -> AskQuestion:
+        """Open the round's next question (`following`, when the caller has it already)."""
         round_.position += 1
-        rq = await uow.rounds.question_at(round_.id, round_.position)
+        rq = following
+        if rq is None or rq.round_id != round_.id or rq.position != round_.position:
+            rq = await uow.rounds.question_at(round_.id, round_.position)
         assert rq is not None, "a round always has its questions"
         rq.status = "open"
         rq.opened_at = now
@@ -373,6 +392,9 @@ class QuizService:
         running = {r.id for _, r, _ in batch.by_id.values() if r.status == "running"}
         running |= {r.id for _, r in batch.chats.values() if r is not None}
         await batch.load_players(uow, sorted(running))
+        # The question each round moves on to if this batch closes its current one.
+        for rq in await uow.rounds.current_questions(sorted(running), ahead=1):
+            batch.current[(rq.round_id, rq.position)] = rq
         await batch.load_tries(
             uow, sorted(rq.id for rq, _, _ in batch.by_id.values() if rq.status == "open")
         )
@@ -455,10 +477,17 @@ class QuizService:
                 can_retry=not decision.closes_question,
             )
         ]
-        if decision.closes_question and await uow.rounds.claim_close(rq, now):
-            # The batch knows every try and player (the round is locked): no need to read
-            # back what it has not written yet.
-            known = (list(players.values()), tries, batch.names)
+        if decision.closes_question:
+            # The round is locked and `rq` was read under the lock: this transaction alone
+            # closes it, and the UPDATE goes out with the batch's other writes. The batch
+            # knows every try and player, and has the next question at hand.
+            rq.status, rq.closed_at = "closed", now
+            known = _Known(
+                list(players.values()),
+                tries,
+                batch.names,
+                batch.current.get((round_.id, round_.position + 1)),
+            )
             replies += await self._close_and_advance(
                 uow, chat, chat_ref, round_, rq, lang, now, known
             )
@@ -679,18 +708,23 @@ class QuizService:
         rq: RoundQuestion,
         lang: str,
         now: datetime,
-        known: tuple[list[PlayerState], Tries, dict[int, str]] | None = None,
+        known: _Known | None = None,
     ) -> list[Reply]:
         """Post the result of a question just claimed closed, then ask the next or end.
-        `known`: the round's players, the question's tries and the players' names, when the
-        caller has them."""
+        `known`: what the caller already holds about the round."""
         question = Question.from_json(rq.question)
+        following = None
         if known is None:
             players = await uow.rounds.players(round_.id)
             tries = (await Tries.load(uow, [rq.id]))[rq.id]
             names = await uow.users.names([p.user_id for p in players])
         else:
-            players, tries, names = known
+            players, tries, names, following = (
+                known.players,
+                known.tries,
+                known.names,
+                known.next_question,
+            )
         self._settle(players, tries.by_user, rq)
         right = tries.right
         table = self._table(players, names)
@@ -720,7 +754,7 @@ class QuizService:
         step, idle = engine.after_close(state, answered_by_anyone=bool(tries.by_user))
         round_.idle_questions = idle
         if step == Next.ASK:
-            replies.append(await self._open_next(uow, round_, chat_ref, lang, now))
+            replies.append(await self._open_next(uow, round_, chat_ref, lang, now, following))
         else:
             replies.append(self._end(round_, chat_ref, lang, table, step.value, now))
         return replies

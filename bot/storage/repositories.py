@@ -71,7 +71,7 @@ _CURRENT_QUESTIONS = (
     .join(Round, Round.id == RoundQuestion.round_id)
     .where(
         Round.id.in_(bindparam("round_ids", expanding=True)),
-        RoundQuestion.position == Round.position,
+        RoundQuestion.position == Round.position + bindparam("ahead"),
     )
 )
 _CLAIM_CLOSE = (
@@ -309,12 +309,14 @@ class RoundRepository(_Repo):
         rows = await self.session.execute(_QUESTIONS_IN_ROUNDS, {"rqs": round_question_ids})
         return {rq.id: (rq, round_, chat) for rq, round_, chat in rows}
 
-    async def current_questions(self, round_ids: list[int]) -> list[RoundQuestion]:
-        """The question each of these rounds is at."""
+    async def current_questions(self, round_ids: list[int], ahead: int = 0) -> list[RoundQuestion]:
+        """The question each of these rounds is at (`ahead`: that many positions further)."""
         if not round_ids:
             return []
-        rows = await self.session.execute(_CURRENT_QUESTIONS, {"round_ids": round_ids})
-        return list(rows.scalars())
+        found = await self.session.execute(
+            _CURRENT_QUESTIONS, {"round_ids": round_ids, "ahead": ahead}
+        )
+        return list(found.scalars())
 
     async def question(self, round_question_id: int) -> RoundQuestion | None:
         return await self.session.get(RoundQuestion, round_question_id)
