@@ -367,9 +367,7 @@ async def test_leaderboard_image_through_the_dispatcher(h, uow_factory):
         chat = await uow.chats.get_or_create(GROUP, h.clock())
         for i, name in enumerate(("Ada", "Bo", "张伟", "Dee"), start=1):
             user = await uow.users.get_or_create("test", Sender(str(10 + i), name), h.clock())
-            await uow.scores.add(
-                user.id, chat.id, points=1000 - 100 * i, correct=True, now=h.clock()
-            )
+            await uow.scores.add_many([(user.id, chat.id, 1000 - 100 * i, True, h.clock())])
         await uow.commit()
     replies = await h.command("leaderboard", "week", "image", chat=GROUP)
     board = first(replies, Leaderboard)

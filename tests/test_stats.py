@@ -68,10 +68,12 @@ async def seed_history(uow_factory, clock) -> int:
                 created_at=at,
             )
         # Points: 700 + 300 this week, and 500 three weeks ago (all-time only).
-        await uow.scores.add(user.id, chat.id, points=700, correct=True, now=clock())
-        await uow.scores.add(user.id, chat.id, points=300, correct=True, now=clock())
-        await uow.scores.add(
-            user.id, chat.id, points=500, correct=True, now=clock() - timedelta(days=21)
+        await uow.scores.add_many(
+            [
+                (user.id, chat.id, 700, True, clock()),
+                (user.id, chat.id, 300, True, clock()),
+                (user.id, chat.id, 500, True, clock() - timedelta(days=21)),
+            ]
         )
         for entry_id, stability in CARDS.items():
             uow.session.add(

@@ -3,8 +3,34 @@
 from __future__ import annotations
 
 from bot.content.model import Question
-from bot.core.events import OptionAnswer, TextAnswer
+from bot.core.events import Event, OptionAnswer, TextAnswer
 from bot.core.grading import Grade, Grader
+from bot.core.replies import Notice
+from bot.i18n import interface_lang, t
+
+
+def dedup_key(event: Event) -> str:
+    """What an answer is stored under: a redelivered update has the same key."""
+    return f"{event.chat.platform}:{event.event_id}"[:160]
+
+
+def from_another_chat(platform: str, platform_chat_id: str, event: Event) -> bool:
+    """Whether the question an answer names lives in another chat than the answer came from
+    (a forged or stale reference). Events that cannot tell their chat (a Telegram poll vote
+    after a restart) name none."""
+    return platform != event.chat.platform or bool(
+        event.chat.platform_chat_id and platform_chat_id != event.chat.platform_chat_id
+    )
+
+
+def unknown_question(event: Event) -> Notice:
+    """The reply to an answer whose reference names no question open to its sender."""
+    return Notice(
+        event.chat,
+        t(interface_lang(event.sender.lang), "answer.unknown_question"),
+        kind="error",
+        private_to=event.sender.platform_user_id,
+    )
 
 
 def grade_event(

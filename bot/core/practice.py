@@ -26,7 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from bot.content.model import Entry, Glossary, Question, QuestionType
 from bot.content.questions import QuestionGenerator
 from bot.core import engine, render
-from bot.core.answers import given_text, grade_event
+from bot.core.answers import (
+    dedup_key,
+    from_another_chat,
+    given_text,
+    grade_event,
+    unknown_question,
+)
 from bot.core.events import ChatRef, OptionAnswer, Sender, TextAnswer, ref_id
 from bot.core.grading import Grade, Grader
 from bot.core.replies import AnswerFeedback, AskQuestion, Notice, Reply
@@ -364,9 +370,9 @@ class PracticeService:
             chat_ref = ChatRef(chat.platform, chat.platform_chat_id, chat.kind, chat.title)
             ctx = _Context(repo, chat, chat_ref, user, chat_lang(chat, user))
             if user.id != item.user_id:
-                return [self._unknown(event)]
-            dedup_key = f"{event.chat.platform}:{event.event_id}"[:160]
-            if await uow.answers.seen(dedup_key):
+                return [unknown_question(event)]
+            key = dedup_key(event)
+            if await uow.answers.seen_many([key]):
                 return []  # a redelivered update: already counted once
             if item.status != "open" or session.status != "active":
                 return [
@@ -394,7 +400,7 @@ class PracticeService:
                 hints=item.hints,
             )
             recorded = await uow.answers.add(
-                dedup_key=dedup_key,
+                dedup_key=key,
                 user_id=user.id,
                 chat_id=chat.id,
                 round_question_id=None,
@@ -438,7 +444,7 @@ class PracticeService:
                 item_id = ref_id(ref, "pr:")
                 item = await repo.item(item_id) if item_id is not None else None
                 if item is None:
-                    return self._unknown(event)
+                    return unknown_question(event)
             else:
                 item = await repo.item_by_ref(ref)
                 if item is None:
@@ -448,13 +454,9 @@ class PracticeService:
             if (
                 chat is None
                 or session is None
-                or chat.platform != event.chat.platform
-                or (
-                    event.chat.platform_chat_id
-                    and chat.platform_chat_id != event.chat.platform_chat_id
-                )
+                or from_another_chat(chat.platform, chat.platform_chat_id, event)
             ):
-                return self._unknown(event)
+                return unknown_question(event)
             return chat, session, item
         chat = await repo.find_chat(event.chat.platform, event.chat.platform_chat_id)
         if chat is None:
@@ -561,16 +563,6 @@ class PracticeService:
         else:
             text = t(ctx.lang, f"answer.invalid.{grade.reason or 'empty'}")
         return Notice(ctx.chat_ref, text, kind="usage", private_to=event.sender.platform_user_id)
-
-    @staticmethod
-    def _unknown(event: TextAnswer | OptionAnswer) -> Notice:
-        lang = interface_lang(event.sender.lang)
-        return Notice(
-            event.chat,
-            t(lang, "answer.unknown_question"),
-            kind="error",
-            private_to=event.sender.platform_user_id,
-        )
 
     # ------------------------------------------------------------------ choosing questions
 

@@ -18,7 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from bot.content.model import Glossary, Question
 from bot.content.questions import QuestionGenerator
 from bot.core import engine, render
-from bot.core.answers import given_text, grade_event
+from bot.core.answers import (
+    dedup_key,
+    from_another_chat,
+    given_text,
+    grade_event,
+    unknown_question,
+)
 from bot.core.engine import Mode, Next, PlayerState, QuestionSlot, RoundState, Verdict
 from bot.core.events import ChatRef, Event, OptionAnswer, Sender, TextAnswer, ref_id
 from bot.core.grading import Grade, Grader
@@ -76,25 +82,9 @@ def chat_lang(chat: Chat, user: User | None = None) -> str:
 Players = list[RoundPlayer] | list[PlayerState]
 
 
-def player_state(p: RoundPlayer | PlayerState) -> PlayerState:
-    return PlayerState(
-        p.user_id,
-        p.points,
-        p.correct,
-        p.answered,
-        p.streak,
-        p.last_correct_position,
-        p.first_answer_at,
-    )
-
-
 class _NoRound(list):
     """The replies to an answer that named no question in a chat with none open: a list like
     any other, marked so that the dispatcher can offer the answer to practice instead."""
-
-
-def _dedup_key(event: Event) -> str:
-    return f"{event.chat.platform}:{event.event_id}"[:160]
 
 
 def _round_question_id(ref: str | None) -> int | None:
@@ -384,7 +374,7 @@ class QuizService:
         batch.by_id = await uow.rounds.questions_in_rounds(ids)
         for event in sorted(events, key=lambda e: (e.chat.platform, e.chat.platform_chat_id)):
             await self._chat_round(uow, batch, event)
-        batch.seen = await uow.answers.seen_many([_dedup_key(e) for e in events])
+        batch.seen = await uow.answers.seen_many([dedup_key(e) for e in events])
         in_chats = [r.id for _, r in batch.chats.values() if r is not None]
         for rq in await uow.rounds.current_questions(in_chats):
             batch.current[(rq.round_id, rq.position)] = rq
@@ -416,8 +406,8 @@ class QuizService:
         self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer
     ) -> list[Reply]:
         now = event.at
-        dedup_key = _dedup_key(event)
-        if dedup_key in batch.seen:
+        key = dedup_key(event)
+        if key in batch.seen:
             return []  # a redelivered update: it was counted once already
         user = batch.users[(event.chat.platform, event.sender.platform_user_id)]
         found = await self._find_question(uow, batch, event, user)
@@ -439,11 +429,11 @@ class QuizService:
         if decision.verdict != Verdict.SCORED:
             return self._not_scored(chat_ref, mine, decision.verdict, event)
 
-        batch.seen.add(dedup_key)
+        batch.seen.add(key)
         tries.add(user.id, grade.correct)
         batch.answers.append(
             {
-                "dedup_key": dedup_key,
+                "dedup_key": key,
                 "user_id": user.id,
                 "chat_id": chat.id,
                 "round_question_id": rq.id,
@@ -511,26 +501,11 @@ class QuizService:
         ref = event.question_ref
         if ref:
             found = await self._question_for_ref(uow, batch, ref)
-            rq, round_, chat = found if found else (None, None, None)
-            if (
-                rq is None
-                or chat is None
-                or chat.platform != event.chat.platform
-                or (
-                    event.chat.platform_chat_id
-                    and chat.platform_chat_id != event.chat.platform_chat_id
-                )
-            ):
-                # A forged or stale reference, or one from another chat: change nothing.
-                lang = interface_lang(event.sender.lang)
-                return [
-                    Notice(
-                        event.chat,
-                        t(lang, "answer.unknown_question"),
-                        kind="error",
-                        private_to=event.sender.platform_user_id,
-                    )
-                ]
+            if found is None:
+                return [unknown_question(event)]  # forged or stale: change nothing
+            rq, round_, chat = found
+            if from_another_chat(chat.platform, chat.platform_chat_id, event):
+                return [unknown_question(event)]
             chat_ref = self._chat_ref(chat, event.chat)
             if round_.status != "running" or rq.position != round_.position or rq.status != "open":
                 return self._not_scored(chat_ref, personal_lang(chat, user), Verdict.LATE, event)
@@ -562,10 +537,10 @@ class QuizService:
         if rq_id is not None:
             return batch.by_id.get(rq_id)  # looked up for the whole batch
         rq = await uow.rounds.question_by_ref(ref)
-        found = await uow.rounds.question_in_round(rq.id) if rq else None
-        if found:
-            batch.by_id[rq.id] = found
-        return found
+        if rq is None:
+            return None
+        batch.by_id.update(await uow.rounds.questions_in_rounds([rq.id]))
+        return batch.by_id.get(rq.id)
 
     @staticmethod
     def _chat_ref(chat: Chat, hint: ChatRef) -> ChatRef:
@@ -761,7 +736,7 @@ class QuizService:
 
     @staticmethod
     def _settle(
-        players: list[RoundPlayer] | list[PlayerState],
+        players: Players,
         tries: dict[int, list[bool]],
         rq: RoundQuestion,
     ) -> None:
@@ -796,10 +771,9 @@ class QuizService:
         )
 
     @staticmethod
-    def _table(
-        players: list[RoundPlayer] | list[PlayerState], names: dict[int, str]
-    ) -> list[Standing]:
-        states = sorted((player_state(p) for p in players), key=engine.ranking_key)
+    def _table(players: Players, names: dict[int, str]) -> list[Standing]:
+        # Rows and standings alike: the ranking reads the fields they share.
+        states = sorted(players, key=engine.ranking_key)
         return [
             Standing(
                 rank=i,

@@ -52,16 +52,6 @@ def previous_period_start(period: str, now: datetime) -> date:
 _PREPARED: dict[tuple[str, str], object] = {}
 
 # The statements of the answer path, built once (building costs more CPU than running them).
-_FIND_USER = select(User).where(
-    User.platform == bindparam("platform"), User.platform_user_id == bindparam("uid")
-)
-_QUESTION_IN_ROUND = (
-    select(RoundQuestion, Round, Chat)
-    .join(Round, Round.id == RoundQuestion.round_id)
-    .join(Chat, Chat.id == Round.chat_id)
-    .where(RoundQuestion.id == bindparam("rq"))
-    .with_for_update(of=Round)
-)
 _PLAYERS = select(RoundPlayer).where(RoundPlayer.round_id == bindparam("round_id"))
 _QUESTION_AT = select(RoundQuestion).where(
     RoundQuestion.round_id == bindparam("round_id"), RoundQuestion.position == bindparam("pos")
@@ -86,9 +76,8 @@ _SET_PLATFORM_REF = (
     .values(platform_ref=bindparam("ref"))
 )
 _NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
-_SEEN = select(Answer.id).where(Answer.dedup_key == bindparam("key")).limit(1)
-# Their set-based twins, for a batch of answers in one transaction. Rounds are locked in id
-# order, so two processes locking overlapping sets of rounds queue instead of deadlocking.
+# For a batch of answers in one transaction (one answer is a batch of one). Rounds are locked
+# in id order, so two processes locking overlapping sets of rounds queue instead of deadlocking.
 _FIND_USERS = select(User).where(
     User.platform == bindparam("platform"),
     User.platform_user_id.in_(bindparam("uids", expanding=True)),
@@ -168,34 +157,17 @@ class _Repo:
 
 class UserRepository(_Repo):
     async def get_or_create(self, platform: str, sender: Sender, now: datetime) -> User:
-        name = _display_name(sender)
-        find = (_FIND_USER, {"platform": platform, "uid": sender.platform_user_id})
-        user = (await self.session.execute(*find)).scalar_one_or_none()
-        if user is None:  # first contact; ON CONFLICT covers a racing process
-            await self.session.execute(
-                self._insert(User)
-                .values(
-                    platform=platform,
-                    platform_user_id=sender.platform_user_id,
-                    display_name=name,
-                    platform_lang=(sender.lang or None) and sender.lang[:16],
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["platform", "platform_user_id"])
-            )
-            user = (await self.session.execute(*find)).scalar_one()
-        _refresh_user(user, sender)
-        return user
+        return (await self.get_or_create_many(platform, [sender], now))[sender.platform_user_id]
 
     async def get_or_create_many(
         self, platform: str, senders: list[Sender], now: datetime
     ) -> dict[str, User]:
-        """`get_or_create` for many senders of one platform in two or three statements,
-        by platform user id."""
-        uids = list(dict.fromkeys(s.platform_user_id for s in senders))
-        find = (_FIND_USERS, {"platform": platform, "uids": uids})
-        users = {u.platform_user_id: u for u in (await self.session.execute(*find)).scalars()}
+        """The users behind these senders of one platform, by platform user id: created on
+        first contact (ON CONFLICT covers a racing process), their name and platform language
+        kept up to date. Two or three statements, however many senders."""
         latest = {s.platform_user_id: s for s in senders}
+        find = (_FIND_USERS, {"platform": platform, "uids": list(latest)})
+        users = {u.platform_user_id: u for u in (await self.session.execute(*find)).scalars()}
         new = [s for uid, s in latest.items() if uid not in users]
         if new:
             await self.session.execute(
@@ -293,17 +265,10 @@ class RoundRepository(_Repo):
         found = await self.session.execute(_QUESTION_AT, {"round_id": round_id, "pos": position})
         return found.scalar_one_or_none()
 
-    async def question_in_round(
-        self, round_question_id: int
-    ) -> tuple[RoundQuestion, Round, Chat] | None:
-        """A question with its round (locked, as `get` does) and chat, in one query."""
-        row = (await self.session.execute(_QUESTION_IN_ROUND, {"rq": round_question_id})).first()
-        return (row[0], row[1], row[2]) if row else None
-
     async def questions_in_rounds(
         self, round_question_ids: list[int]
     ) -> dict[int, tuple[RoundQuestion, Round, Chat]]:
-        """`question_in_round` for many questions at once, their rounds locked in id order."""
+        """Questions by id, each with its round (locked, in id order) and chat."""
         if not round_question_ids:
             return {}
         rows = await self.session.execute(_QUESTIONS_IN_ROUNDS, {"rqs": round_question_ids})
@@ -364,15 +329,6 @@ class RoundRepository(_Repo):
         if changed:
             await self.session.execute(_UPDATE_PLAYER, changed)
 
-    async def player(self, round_id: int, user_id: int) -> RoundPlayer | None:
-        return (
-            await self.session.execute(
-                select(RoundPlayer).where(
-                    RoundPlayer.round_id == round_id, RoundPlayer.user_id == user_id
-                )
-            )
-        ).scalar_one_or_none()
-
     async def recent_entry_ids(self, chat_id: int, limit: int = 200) -> list[str]:
         rows = await self.session.execute(
             select(RoundQuestion.entry_id)
@@ -385,10 +341,6 @@ class RoundRepository(_Repo):
 
 
 class AnswerRepository(_Repo):
-    async def seen(self, dedup_key: str) -> bool:
-        found = await self.session.execute(_SEEN, {"key": clean_text(dedup_key, 160)})
-        return found.first() is not None
-
     async def add(self, **values) -> bool:
         """Insert one answer; False when its dedup key was already recorded."""
         values["given"] = clean_text(values.get("given", ""), 500)
@@ -429,12 +381,6 @@ class AnswerRepository(_Repo):
 
 
 class ScoreRepository(_Repo):
-    async def add(
-        self, user_id: int, chat_id: int, *, points: int, correct: bool, now: datetime
-    ) -> None:
-        """Add one answer to the running totals: per chat and global, per period, one statement."""
-        await self.add_many([(user_id, chat_id, points, correct, now)])
-
     async def add_many(self, answers: list[tuple[int, int, int, bool, datetime]]) -> None:
         """Add (user id, chat id, points, right, when) answers to the totals in one statement,
         summed per row first (one row may not be upserted twice in a statement)."""

@@ -17,7 +17,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import httpx
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter
 
@@ -93,8 +92,9 @@ class QuizRateLimiter(AIORateLimiter):
 
 
 def never_sent(err: TimedOut) -> bool:
-    """A timeout while connecting or waiting for a pooled connection: nothing reached Telegram."""
-    return isinstance(err.__cause__, NotSent | httpx.ConnectTimeout | httpx.PoolTimeout)
+    """A timeout while connecting or waiting for a pooled connection: nothing reached Telegram
+    (the transport says so with a NotSent cause)."""
+    return isinstance(err.__cause__, NotSent)
 
 
 async def call(method: Callable[..., Awaitable[T]], *args: Any, what: str = "", **kwargs: Any) -> T:
