@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import io
 import logging
@@ -132,7 +133,6 @@ class Load:
     ) -> Outcome:
         """Answer until `count` answers (or `deadline`, a perf_counter time): every user of a chat
         answers its open question once; the closing answer brings the next question."""
-        ready = self.ready
         outcome = Outcome()
         issued = 0
         in_flight = 0
@@ -142,38 +142,24 @@ class Load:
             nonlocal issued, in_flight
             while issued < count and (deadline is None or time.perf_counter() < deadline):
                 async with more:
-                    while not ready and in_flight:
+                    while not self.ready and in_flight:
                         await more.wait()
-                    if not ready or issued >= count:
+                    if not self.ready or issued >= count:
                         return  # nothing left to answer (every round is over)
-                    pick = self.rng.randrange(len(ready))
-                    ready[pick], ready[-1] = ready[-1], ready[pick]
-                    chat, user = ready.pop()
+                    chat, user = self._pick()
                     issued += 1
                     in_flight += 1
                 event = self.event(chat, user, clock())
                 started = time.perf_counter()
                 replies = await self.handle(event)
                 outcome.latencies.append(time.perf_counter() - started)
-                failed = self._count(outcome, replies)
                 async with more:
                     in_flight -= 1
-                    if failed:
-                        # An apology: the user clicks again, or the question would wait for
-                        # a regular player who never got through.
-                        ready.append((chat, user))
-                    for reply in replies:
-                        if isinstance(reply, AskQuestion):
-                            self.open[chat] = reply
-                            ready.extend((chat, u) for u in range(USERS_PER_CHAT))
+                    self._after(chat, user, replies, outcome)
                     more.notify_all()
 
-        statements = self.statements
-        started, cpu = time.perf_counter(), time.process_time()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        outcome.seconds = time.perf_counter() - started
-        outcome.cpu_seconds = time.process_time() - cpu
-        outcome.statements = self.statements - statements
+        with self._measured(outcome):
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
         return outcome
 
     async def run_at_rate(
@@ -182,39 +168,55 @@ class Load:
         """Open loop: issue answers at `rate` per second, whatever the bot's pace, as a crowd
         of users would. Latency runs from when an answer was due, so a bot that falls behind
         shows it in the latency instead of slowing the load down."""
-        ready = self.ready
         outcome = Outcome()
         tasks: set[asyncio.Task] = set()
 
         async def answer(chat: int, user: int, due: float) -> None:
             replies = await self.handle(self.event(chat, user, clock()))
             outcome.latencies.append(time.perf_counter() - due)
-            if self._count(outcome, replies):
-                ready.append((chat, user))
-            for reply in replies:
-                if isinstance(reply, AskQuestion):
-                    self.open[chat] = reply
-                    ready.extend((chat, u) for u in range(USERS_PER_CHAT))
+            self._after(chat, user, replies, outcome)
 
+        with self._measured(outcome):
+            started = time.perf_counter()
+            issued = 0
+            while issued < count and (deadline is None or time.perf_counter() < deadline):
+                due_now = min(count, int((time.perf_counter() - started) * rate) + 1)
+                while issued < due_now and self.ready:
+                    task = asyncio.create_task(answer(*self._pick(), started + issued / rate))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                    issued += 1
+                await asyncio.sleep(0.001)
+            await asyncio.gather(*tasks)
+        return outcome
+
+    def _pick(self) -> tuple[int, int]:
+        """A random (chat, user) of those who have not answered their chat's open question."""
+        ready = self.ready
+        i = self.rng.randrange(len(ready))
+        ready[i], ready[-1] = ready[-1], ready[i]
+        return ready.pop()
+
+    def _after(self, chat: int, user: int, replies: list, outcome: Outcome) -> None:
+        """Tally an answer's replies; a new question makes the chat's users ready again."""
+        if self._count(outcome, replies):
+            # An apology: the user clicks again, or the question would wait for a regular
+            # player who never got through.
+            self.ready.append((chat, user))
+        for reply in replies:
+            if isinstance(reply, AskQuestion):
+                self.open[chat] = reply
+                self.ready.extend((chat, u) for u in range(USERS_PER_CHAT))
+
+    @contextlib.contextmanager
+    def _measured(self, outcome: Outcome):
+        """Wall time, process CPU and SQL statements of the block, into `outcome`."""
         statements = self.statements
         started, cpu = time.perf_counter(), time.process_time()
-        issued = 0
-        while issued < count and (deadline is None or time.perf_counter() < deadline):
-            due_now = min(count, int((time.perf_counter() - started) * rate) + 1)
-            while issued < due_now and ready:
-                pick = self.rng.randrange(len(ready))
-                ready[pick], ready[-1] = ready[-1], ready[pick]
-                chat, user = ready.pop()
-                task = asyncio.create_task(answer(chat, user, started + issued / rate))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                issued += 1
-            await asyncio.sleep(0.001)
-        await asyncio.gather(*tasks)
+        yield
         outcome.seconds = time.perf_counter() - started
         outcome.cpu_seconds = time.process_time() - cpu
         outcome.statements = self.statements - statements
-        return outcome
 
     @staticmethod
     def _count(outcome: Outcome, replies: list) -> bool:
