@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import html
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -112,7 +113,8 @@ async def test_sigkill_mid_question_then_restart(tmp_path):
             assert "Alice" in result_text and "Carol" in result_text
             assert "Right: Alice, Carol" in result_text
             [poll2] = await server.wait_for("sendPoll", chat_id=group.id, since=mark, timeout=10)
-            assert poll2.params["question"].startswith("Question 2/2")
+            # "Question 2/2", or "2/2" when the prompt leaves no room for the word
+            assert re.match(r"(Question )?2/2\n", poll2.params["question"])
             assert (
                 query(
                     tmp_path,

@@ -7,8 +7,9 @@ import asyncio
 import random
 
 import pytest
+from sqlalchemy import event
 
-from bot.core.events import ChatRef, OptionAnswer, Sender
+from bot.core.events import ChatRef, OptionAnswer, Sender, TextAnswer
 from bot.core.group_commit import GroupCommit
 from bot.core.replies import AnswerFeedback, AskQuestion, Notice, QuestionResult
 from bot.core.services import QuizService, RoundRequest
@@ -168,3 +169,62 @@ async def test_a_burst_of_answers_is_judged_in_order_and_counted_once(
     assert {user_id: points for user_id, _, points, _, _ in board} == {
         user_id: points for user_id, points, _ in players
     }, "the leaderboard counts each answer once, as the round does"
+
+
+async def test_private_rounds_answered_together_move_on_with_a_fixed_number_of_writes(
+    uow_factory, mini_glossary, clock
+):
+    """Each answer in a solo round closes its question and opens the next. A batch of them, in
+    many chats, typed (naming no question) and picked alike, still writes each table once."""
+    quiz = QuizService(uow_factory, mini_glossary, rng=random.Random(5))
+    users = [Sender(str(100 + i), f"Learner {i}", "en") for i in range(12)]
+    chats = [ChatRef("test", f"dm-{u.platform_user_id}", "private") for u in users]
+    asks = []
+    for chat, user in zip(chats, users, strict=True):
+        replies = await quiz.start_round(chat, user, clock(), RoundRequest(questions=3))
+        asks.append(next(r for r in replies if isinstance(r, AskQuestion)))
+    assert {a.question.is_multiple_choice for a in asks} == {True, False}, "both kinds"
+
+    clock.advance(3)
+    burst = []
+    for chat, user, ask in zip(chats, users, asks, strict=True):
+        event_id = f"a-{user.platform_user_id}"
+        if ask.question.is_multiple_choice:
+            ref = f"rq:{ask.round_question_id}"
+            option = ask.question.correct_option
+            burst.append(
+                OptionAnswer(chat, user, event_id, clock(), option=option, question_ref=ref)
+            )
+        else:
+            burst.append(TextAnswer(chat, user, event_id, clock(), text=ask.question.answer))
+
+    async with uow_factory() as uow:
+        engine = uow.session.bind.sync_engine
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        results = await asyncio.gather(*(quiz.answer(e) for e in burst))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    for ask, replies in zip(asks, results, strict=True):
+        assert [type(r) for r in replies] == [AnswerFeedback, QuestionResult, AskQuestion]
+        assert replies[0].correct and replies[2].position == 2
+        assert replies[2].round_question_id != ask.round_question_id
+    writes = [s for s in statements if s in ("INSERT", "UPDATE")]
+    # answers, players, scores, questions (closed and opened), rounds: one statement each,
+    # however many chats, where one UPDATE per question and a look-up per chat used to go.
+    # The first answer goes alone (nothing to share a transaction with), the rest together.
+    assert len(writes) <= 2 * 6, statements
+    assert await count_rows(uow_factory, "answers") == len(burst)
+    async with uow_factory() as uow:
+        for ask in asks:
+            closed = await uow.rounds.question(ask.round_question_id)
+            assert closed.status == "closed" and closed.closed_at is not None
+            round_ = await uow.rounds.get(closed.round_id, lock=False)
+            opened = await uow.rounds.question_at(round_.id, 2)
+            assert opened.status == "open" and opened.opened_at is not None

@@ -354,7 +354,7 @@ class QuizService:
             # The batch holds what its answers change and writes it all at the end.
             with uow.session.no_autoflush:
                 results = [await self._answer_in(uow, batch, event) for event in events]
-            await self._write(uow, batch)
+                await self._write(uow, batch)
             await uow.commit()
         return results
 
@@ -372,8 +372,7 @@ class QuizService:
 
         ids = sorted({_round_question_id(e.question_ref) for e in events} - {None})
         batch.by_id = await uow.rounds.questions_in_rounds(ids)
-        for event in sorted(events, key=lambda e: (e.chat.platform, e.chat.platform_chat_id)):
-            await self._chat_round(uow, batch, event)
+        await self._chat_rounds(uow, batch, [e for e in events if not e.question_ref])
         batch.seen = await uow.answers.seen_many([dedup_key(e) for e in events])
         in_chats = [r.id for _, r in batch.chats.values() if r is not None]
         for rq in await uow.rounds.current_questions(in_chats):
@@ -390,17 +389,20 @@ class QuizService:
         )
         return batch
 
-    async def _chat_round(
-        self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer
-    ) -> tuple[Chat, Round | None] | None:
-        """The chat of an answer that names no question, and its running round (locked)."""
-        if event.question_ref:
-            return None
-        key = (event.chat.platform, event.chat.platform_chat_id)
-        if key not in batch.chats:
-            chat = await uow.chats.get_or_create(event.chat, event.at)
-            batch.chats[key] = (chat, await uow.rounds.running(chat.id))
-        return batch.chats[key]
+    async def _chat_rounds(
+        self, uow: UnitOfWork, batch: _Batch, events: list[TextAnswer | OptionAnswer]
+    ) -> None:
+        """The chats of answers that name no question, with their running rounds (locked)."""
+        refs: dict[str, dict[str, ChatRef]] = {}
+        for event in events:
+            refs.setdefault(event.chat.platform, {})[event.chat.platform_chat_id] = event.chat
+        chats: list[Chat] = []
+        for platform, by_id in refs.items():
+            found = await uow.chats.get_or_create_many(platform, list(by_id.values()), events[0].at)
+            chats += found.values()
+        running = await uow.rounds.running_in([chat.id for chat in chats])
+        for chat in chats:
+            batch.chats[(chat.platform, chat.platform_chat_id)] = (chat, running.get(chat.id))
 
     async def _answer_in(
         self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer
@@ -489,10 +491,12 @@ class QuizService:
 
     @staticmethod
     async def _write(uow: UnitOfWork, batch: _Batch) -> None:
+        moved = [o for o in uow.session.dirty if isinstance(o, RoundQuestion)]
+        await uow.rounds.save_question_states(moved)
         await uow.answers.add_many(batch.answers)
         await uow.rounds.save_players(*batch.player_rows())
         await uow.scores.add_many(batch.scores)
-        await uow.flush()  # the rounds and questions that moved on
+        await uow.flush()  # the rounds that moved on
 
     async def _find_question(
         self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer, user: User
@@ -511,7 +515,7 @@ class QuizService:
                 return self._not_scored(chat_ref, personal_lang(chat, user), Verdict.LATE, event)
             return chat, chat_ref, round_, rq
 
-        chat, round_ = await self._chat_round(uow, batch, event)
+        chat, round_ = batch.chats[(event.chat.platform, event.chat.platform_chat_id)]
         lang = chat_lang(chat, user)
         rq = None
         if round_ is not None and round_.status == "running":

@@ -75,6 +75,13 @@ _SET_PLATFORM_REF = (
     .where(RoundQuestion.__table__.c.id == bindparam("rq"))
     .values(platform_ref=bindparam("ref"))
 )
+# A question's state, as answers and ticks move it: written for many questions at once.
+QUESTION_STATE = ("status", "opened_at", "closed_at", "deadline")
+_SAVE_QUESTION_STATE = (
+    update(RoundQuestion.__table__)
+    .where(RoundQuestion.__table__.c.id == bindparam("rq"))
+    .values({f: bindparam(f) for f in QUESTION_STATE})
+)
 _NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
 # For a batch of answers in one transaction (one answer is a batch of one). Rounds are locked
 # in id order, so two processes locking overlapping sets of rounds queue instead of deadlocking.
@@ -82,6 +89,16 @@ _FIND_USERS = select(User).where(
     User.platform == bindparam("platform"),
     User.platform_user_id.in_(bindparam("uids", expanding=True)),
 )
+_FIND_CHATS = select(Chat).where(
+    Chat.platform == bindparam("platform"),
+    Chat.platform_chat_id.in_(bindparam("cids", expanding=True)),
+)
+_RUNNING_IN = (
+    select(Round)
+    .where(Round.chat_id.in_(bindparam("chat_ids", expanding=True)), Round.status == "running")
+    .order_by(Round.id)
+)
+_RUNNING_IN_LOCKED = _RUNNING_IN.with_for_update()
 _QUESTIONS_IN_ROUNDS = (
     select(RoundQuestion, Round, Chat)
     .join(Round, Round.id == RoundQuestion.round_id)
@@ -204,28 +221,43 @@ class UserRepository(_Repo):
 
 class ChatRepository(_Repo):
     async def get_or_create(self, ref: ChatRef, now: datetime) -> Chat:
-        find = select(Chat).where(
-            Chat.platform == ref.platform, Chat.platform_chat_id == ref.platform_chat_id
-        )
-        chat = (await self.session.execute(find)).scalar_one_or_none()
-        if chat is None:  # first contact; ON CONFLICT covers a racing process
+        return (await self.get_or_create_many(ref.platform, [ref], now))[ref.platform_chat_id]
+
+    async def get_or_create_many(
+        self, platform: str, refs: list[ChatRef], now: datetime
+    ) -> dict[str, Chat]:
+        """The chats of one platform, by platform chat id: created on first contact (ON
+        CONFLICT covers a racing process), their title kept up to date."""
+        latest = {r.platform_chat_id: r for r in refs}
+        find = (_FIND_CHATS, {"platform": platform, "cids": list(latest)})
+        chats = {c.platform_chat_id: c for c in (await self.session.execute(*find)).scalars()}
+        new = [r for cid, r in latest.items() if cid not in chats]
+        if new:
             await self.session.execute(
-                self._insert(Chat)
-                .values(
-                    platform=ref.platform,
-                    platform_chat_id=ref.platform_chat_id,
-                    kind=ref.kind,
-                    title=clean_text(ref.title, 256),
-                    settings={},
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["platform", "platform_chat_id"])
+                self._prepared(
+                    "chat",
+                    lambda: self._insert(Chat).on_conflict_do_nothing(
+                        index_elements=["platform", "platform_chat_id"]
+                    ),
+                ),
+                [
+                    {
+                        "platform": platform,
+                        "platform_chat_id": r.platform_chat_id,
+                        "kind": r.kind,
+                        "title": clean_text(r.title, 256),
+                        "settings": {},
+                        "created_at": now,
+                    }
+                    for r in new
+                ],
             )
-            chat = (await self.session.execute(find)).scalar_one()
-        title = clean_text(ref.title, 256)
-        if title and chat.title != title:
-            chat.title = title
-        return chat
+            chats = {c.platform_chat_id: c for c in (await self.session.execute(*find)).scalars()}
+        for cid, ref in latest.items():
+            title = clean_text(ref.title, 256)
+            if title and chats[cid].title != title:
+                chats[cid].title = title
+        return chats
 
     async def get(self, chat_id: int) -> Chat | None:
         return await self.session.get(Chat, chat_id)
@@ -233,10 +265,16 @@ class ChatRepository(_Repo):
 
 class RoundRepository(_Repo):
     async def running(self, chat_id: int, *, lock: bool = True) -> Round | None:
-        stmt = select(Round).where(Round.chat_id == chat_id, Round.status == "running")
-        if lock:
-            stmt = stmt.with_for_update()
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        return (await self.running_in([chat_id], lock=lock)).get(chat_id)
+
+    async def running_in(self, chat_ids: list[int], *, lock: bool = True) -> dict[int, Round]:
+        """The running round of each of these chats that has one, by chat id (locked, in id
+        order, as `questions_in_rounds` locks them)."""
+        if not chat_ids:
+            return {}
+        stmt = _RUNNING_IN_LOCKED if lock else _RUNNING_IN
+        found = await self.session.execute(stmt, {"chat_ids": chat_ids})
+        return {r.chat_id: r for r in found.scalars()}
 
     async def get(self, round_id: int, *, lock: bool = True) -> Round | None:
         stmt = select(Round).where(Round.id == round_id)
@@ -300,6 +338,17 @@ class RoundRepository(_Repo):
         rows = [{"rq": rq_id, "ref": ref[:128]} for rq_id, ref in refs]
         if rows:
             await self.session.execute(_SET_PLATFORM_REF, rows)
+
+    async def save_question_states(self, questions: list[RoundQuestion]) -> None:
+        """Write the state of questions that moved on (closed, opened) in one statement; the
+        ORM's flush would send one UPDATE per question, as closes and opens alternate."""
+        rows = [{"rq": rq.id, **{f: getattr(rq, f) for f in QUESTION_STATE}} for rq in questions]
+        if not rows:
+            return
+        await self.session.execute(_SAVE_QUESTION_STATE, rows)
+        for rq, row in zip(questions, rows, strict=True):
+            for f in QUESTION_STATE:
+                set_committed_value(rq, f, row[f])
 
     async def claim_close(self, rq: RoundQuestion, now: datetime) -> bool:
         """Close an open question. Exactly one caller wins, whichever process it runs in; the
@@ -368,7 +417,9 @@ class AnswerRepository(_Repo):
         for values in rows:
             values["given"] = clean_text(values.get("given", ""), 500)
             values["dedup_key"] = clean_text(values["dedup_key"], 160)
-        await self.session.execute(self._prepared("answers", lambda: self._insert(Answer)), rows)
+        # Into the table, not the ORM entity: the ORM would split the rows into runs by which
+        # columns are None (typed answers have no option), one INSERT per run.
+        await self.session.execute(insert(Answer.__table__), rows)
 
     async def tries_of(self, round_question_ids: list[int]) -> dict[int, list[tuple[int, bool]]]:
         """The answers to each question as (user id, right or not), in the order they came."""
