@@ -188,8 +188,9 @@ def question_number(call: ApiCall) -> int | None:
         text = call.params.get("text", "")
     else:
         return None
-    # "Question 3/50\n...", or "3/50\n..." when a long prompt leaves no room for the word.
-    found = re.match(rf"(?:<b>)?(?:Question )?(\d+)/{ROUND_QUESTIONS}(?:</b>)?\n", text)
+    # "Question 3/50\n...", or "3/50\n..." when a long prompt leaves no room for the word; in
+    # a private chat the verdict on the previous answer may come first.
+    found = re.search(rf"(?:^|\n)(?:<b>)?(?:Question )?(\d+)/{ROUND_QUESTIONS}(?:</b>)?\n", text)
     return int(found.group(1)) if found else None
 
 

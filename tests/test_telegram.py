@@ -22,11 +22,13 @@ import pytest
 from sqlalchemy import text
 
 from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram import text as tg
 from bot.app import App
 from bot.config import Secret, Settings
+from bot.content.model import Question, QuestionType
 from bot.content.questions import QuestionGenerator
 from bot.core.events import ChatRef, Sender
-from bot.core.replies import AskQuestion
+from bot.core.replies import AnswerFeedback, AskQuestion, QuestionResult
 from tests.fakes import FakeTelegramServer
 
 TOKEN = "123:TEST"
@@ -53,8 +55,8 @@ class World:
                     continue
                 if call.method == "sendPoll":
                     return call, True
-                if call.method == "sendMessage" and re.match(
-                    r"(<b>)?(Question|第) ?\d+", call.params["text"]
+                if call.method == "sendMessage" and re.search(
+                    r"(^|\n)(<b>)?(Question|第) ?\d+", call.params["text"]
                 ):
                     return call, False
             await asyncio.sleep(0.01)
@@ -138,6 +140,9 @@ async def make_world(server, database_url, mini_glossary, clock, caplog):
 
 
 async def test_private_solo_round_with_polls_and_typed_answers(server, make_world):
+    """One message per answer in a private round: the verdict, the question's result and the
+    next typed question (or the end of the round) come together; after a vote, the poll has
+    shown the answer, and the verdict rides on top of the next poll."""
     world = await make_world()
     alice = server.user(1, "Alice", last_name="Liddell", language_code="en", username="alice")
     chat = ChatRef("telegram", "1", "private")
@@ -152,14 +157,25 @@ async def test_private_solo_round_with_polls_and_typed_answers(server, make_worl
     assert "A round of 4 questions at your own pace" in intro.params["text"]
 
     seen = {"poll": 0, "typed": 0}
+    earned = None  # (how the last question was answered, its verdict, its answer)
     for position in range(1, 5):
         call, is_poll = await world.question(alice.id, mark)
-        mark = server.mark()
+        before = [c for c in server.calls[mark : call.index] if c.method == "sendMessage" and c.ok]
         ask = await world.open_question(chat, alice)
+        header = f"Question {position}/4"
         if is_poll:
             seen["poll"] += 1
             params = call.params
-            assert params["question"] == f"Question {position}/4\n{ask.question.prompt}"
+            if earned and earned[0] == "poll":  # the vote's verdict on top; nothing else
+                assert re.fullmatch(earned[1], params["question"].split("\n")[0])
+                assert params["question"].split("\n", 1)[1] == f"{header}\n{ask.question.prompt}"
+                assert before == []
+            else:
+                assert params["question"] == f"{header}\n{ask.question.prompt}"
+                if earned:  # a typed answer: its verdict and result came in a message
+                    [result] = before
+                    assert re.search(earned[1], result.params["text"])
+                    assert earned[2] in result.params["text"]
             assert [o["text"] for o in params["options"]] == list(ask.question.options)
             assert params["type"] == "quiz" and params["is_anonymous"] is False
             assert params["correct_option_ids"] == [ask.question.correct_option]
@@ -169,29 +185,41 @@ async def test_private_solo_round_with_polls_and_typed_answers(server, make_worl
             choice = ask.question.correct_option
             if seen["poll"] == 1:
                 choice = (choice + 1) % len(ask.question.options)
+            mark = server.mark()
             server.answer_poll(alice, call.result, [choice])
-            # The verdict and the question's result come as one message, verdict first.
-            [result] = await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
-            verdict = "Not quite" if seen["poll"] == 1 else "Right! +"
-            text = result.params["text"]
-            assert text.index(verdict) < text.index("<b>")
-            assert html.escape(ask.question.answer, quote=False) in text
+            verdict = "❌ Not quite." if seen["poll"] == 1 else r"✅ Right! \+\d+ points"
+            earned = ("poll", verdict, html.escape(ask.question.answer, quote=False))
         else:
             seen["typed"] += 1
             text = html.unescape(call.params["text"])
-            assert text.startswith(f"<b>Question {position}/4</b>\n{ask.question.prompt}")
-            assert text.endswith("Type your answer.")
+            body = f"<b>{header}</b>\n{ask.question.prompt}"
+            assert body in text and text.endswith("Type your answer.")
+            assert before == [], "the verdict and the result ride on the question"
+            if earned:  # verdict, then the result, then the question, in one message
+                verdict = re.search(earned[1], text)
+                assert verdict and verdict.start() < text.index(html.unescape(earned[2]))
+                assert text.index(html.unescape(earned[2])) < text.index(body)
+            else:
+                assert text.startswith(body)
+            mark = server.mark()
             server.send_text(alice, "definitely not it")  # a wrong try first
             [wrong] = await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
             assert "Not quite" in wrong.params["text"] and "Try again" in wrong.params["text"]
             mark = server.mark()
             server.send_text(alice, ask.question.answer.upper())
-            [right] = await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
-            assert "Right! +" in right.params["text"] and "<b>" in right.params["text"]
+            earned = (
+                "typed",
+                r"✅ Right! \+\d+ points",
+                html.escape(ask.question.answer, quote=False),
+            )
 
-    over = await server.wait_for("sendMessage", chat_id=alice.id, since=mark, count=2)
-    podium = html.unescape(over[-1].params["text"])
-    assert "The round is over!" in podium and "You got 3 of 4 right" in podium
+    # The last verdict, its result and the end of the round: one message.
+    [over] = await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
+    text = over.params["text"]
+    verdict = re.search(earned[1], text)
+    assert verdict and verdict.start() < text.index(earned[2])
+    assert text.index(earned[2]) < text.index("The round is over!")
+    assert "You got 3 of 4 right" in text
     assert seen["poll"] and seen["typed"], seen  # the seed gives both kinds
 
     # What the database kept: every try, scored once each, under Alice's display name.
@@ -199,6 +227,90 @@ async def test_private_solo_round_with_polls_and_typed_answers(server, make_worl
     assert sum(1 for correct, _ in answers if correct) == 3
     assert len(answers) == 4 + seen["typed"]
     assert await world.rows("SELECT display_name FROM users") == [("Alice Liddell",)]
+    server.assert_no_errors()
+
+
+async def test_a_private_round_of_polls_puts_each_verdict_on_the_next_poll(server, make_world):
+    world = await make_world()
+    alice = server.user(1, "Alice", language_code="en")
+    chat = ChatRef("telegram", "1", "private")
+    mark = server.mark()
+    server.send_text(alice, "/settings types mc")
+    await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
+    mark = server.mark()
+    server.send_text(alice, "/quiz start 3")
+    poll, _ = await world.question(alice.id, mark)
+
+    for position, right in ((2, True), (3, False)):
+        ask = await world.open_question(chat, alice)
+        choice = ask.question.correct_option
+        if not right:
+            choice = (choice + 1) % len(ask.question.options)
+        mark = server.mark()
+        server.answer_poll(alice, poll.result, [choice])
+        [poll] = await server.wait_for("sendPoll", chat_id=alice.id, since=mark)
+        verdict, header, _ = poll.params["question"].split("\n", 2)
+        assert header == f"Question {position}/3"
+        if right:
+            assert re.fullmatch(r"✅ Right! \+\d+ points", verdict)
+        else:
+            assert verdict == "❌ Not quite."
+        # The poll showed the right option and the explanation: no message besides.
+        assert server.calls_to("sendMessage", chat_id=alice.id, since=mark) == []
+
+    ask = await world.open_question(chat, alice)
+    mark = server.mark()
+    server.answer_poll(alice, poll.result, [ask.question.correct_option])
+    [over] = await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
+    text = html.unescape(over.params["text"])
+    assert text.startswith("You chose ") and "✅ Right! +" in text
+    assert text.index(ask.question.answer) < text.index("The round is over!")
+    assert "You got 2 of 3 right" in text
+    assert len(await world.rows("SELECT id FROM answers")) == 3
+
+
+async def test_what_does_not_fit_together_goes_first_on_its_own(server, make_world):
+    world = await make_world()
+    server.user(1, "Alice", language_code="en")
+    chat = ChatRef("telegram", "1", "private")
+    outbox = world.adapter.outbox
+
+    def question(mc: bool, prompt: str) -> Question:
+        kind = QuestionType.DEFINITION_TO_TERM if mc else QuestionType.FILL_IN
+        options = ("bias", "loss", "dropout") if mc else ()
+        return Question(
+            kind, "en", prompt, "bias", ("bias",), "bias", "Bias: a constant term.",
+            options=options, correct_option=0 if mc else None,
+        )  # fmt: skip
+
+    verdict = AnswerFeedback(
+        chat, "You chose A.\n✅ Right! +500 points", correct=True, verdict="✅ Right! +500 points"
+    )
+    # A prompt that fills the poll: the verdict comes as a message, the poll keeps its words.
+    long_prompt = "Which term? " + "w" * (tg.POLL_QUESTION_MAX - 30)
+    poll_ask = AskQuestion(
+        chat, "Question 2/3", round_question_id=2, question=question(True, long_prompt),
+        position=2, total=3, header="Question 2/3", question_ref="rq:2",
+    )  # fmt: skip
+    mark = server.mark()
+    await outbox.render(poll_ask, leads=(verdict,))
+    message, poll = server.calls[mark:]
+    assert message.method == "sendMessage" and message.params["text"] == verdict.text
+    assert poll.method == "sendPoll" and poll.params["question"].endswith(long_prompt)
+
+    # A result as long as a message: it goes alone, the typed question after it.
+    long_result = QuestionResult(chat, "The answer: bias\n" + "x" * (tg.MESSAGE_MAX - 40))
+    typed_ask = AskQuestion(
+        chat, "Question 3/3\nFill in.", round_question_id=3, question=question(False, "Fill in."),
+        position=3, total=3, header="Question 3/3", question_ref="rq:3",
+    )  # fmt: skip
+    mark = server.mark()
+    await outbox.render(typed_ask, leads=(verdict, long_result))
+    *before, question_call = server.calls[mark:]
+    assert question_call.params["text"] == "<b>Question 3/3</b>\nFill in."
+    earlier = "\n".join(c.params["text"] for c in before)
+    assert earlier.index("You chose A.") < earlier.index("The answer: bias")
+    assert earlier.count("x") == tg.MESSAGE_MAX - 40, "nothing was cut"
     server.assert_no_errors()
 
 
@@ -406,9 +518,7 @@ async def test_a_redelivered_update_is_scored_once(server, make_world):
     ask = await world.open_question(chat, alice)
     mark = server.mark()
     server.answer_poll(alice, poll.result, [ask.question.correct_option])
-    await server.wait_for(
-        "sendMessage", chat_id=alice.id, since=mark, count=2
-    )  # verdict and result, round over
+    await server.wait_for("sendMessage", chat_id=alice.id, since=mark)  # verdict, result, end
     [vote] = [u for u in server.updates if "poll_answer" in u]
     server.redeliver(vote["update_id"])
     await server.assert_no_call("sendMessage", within=0.3, chat_id=alice.id)
@@ -468,7 +578,7 @@ async def test_quizbot_run_plays_a_private_round_and_stops_on_sigterm(server, tm
                 server.answer_poll(alice, call.result, correct)
             else:
                 server.send_text(alice, _open_answer(db_path))
-        await server.wait_for("sendMessage", chat_id=alice.id, since=mark, count=2)
+        await server.wait_for("sendMessage", chat_id=alice.id, since=mark)  # verdict, result, end
         assert "You got 2 of 2 right" in html.unescape(server.texts_in(alice.id)[-1])
     finally:
         stopped_at = asyncio.get_running_loop().time()
@@ -514,9 +624,7 @@ async def test_names_with_markup_are_escaped_and_pictures_sent_as_photos(server,
     assert poll.params["question"].startswith("第")  # Tom's Telegram speaks Chinese
     mark = server.mark()
     server.answer_poll(tom, poll.result, [ask.question.correct_option])
-    await server.wait_for(
-        "sendMessage", chat_id=tom.id, since=mark, count=2
-    )  # verdict and result, round over
+    await server.wait_for("sendMessage", chat_id=tom.id, since=mark)  # verdict, result, end
     mark = server.mark()
     server.send_text(tom, "/leaderboard")
     [board] = await server.wait_for("sendMessage", chat_id=tom.id, since=mark)
@@ -728,6 +836,6 @@ async def test_a_vote_on_a_poll_this_process_did_not_post_still_counts(server, m
     world.adapter.outbox.polls.clear()  # what a restarted process knows of its polls
     mark = server.mark()
     server.answer_poll(alice, poll.result, [ask.question.correct_option])
-    [result] = await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
-    assert "Right! +" in result.params["text"]
+    [following] = await server.wait_for("sendPoll", chat_id=alice.id, since=mark)
+    assert following.params["question"].startswith("✅ Right! +")  # the verdict on top
     assert await world.rows("SELECT correct FROM answers") == [(1,)]

@@ -1,5 +1,4 @@
-"""Telegram updates handled at once across users but in order for each user, and a private
-chat's verdict and result posted as one message."""
+"""Telegram updates handled at once across users but in order for each user."""
 
 from __future__ import annotations
 
@@ -8,9 +7,6 @@ import asyncio
 from telegram import PollAnswer, Update, User
 
 from bot.adapters.telegram.ordering import PerUserOrder
-from bot.adapters.telegram.outbound import Outbox
-from bot.core.events import ChatRef
-from bot.core.replies import AnswerFeedback, AskQuestion, Notice, QuestionResult
 
 
 def vote(update_id: int, user_id: int) -> Update:
@@ -54,27 +50,3 @@ async def test_a_failing_update_does_not_block_the_users_next_one():
     second = asyncio.ensure_future(processor.process_update(vote(2, 7), fine()))
     results = await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 2)
     assert isinstance(results[0], RuntimeError) and results[1] is None
-
-
-PRIVATE = ChatRef("telegram", "5", "private")
-GROUP = ChatRef("telegram", "-100", "group")
-
-
-def test_a_private_verdict_rides_on_the_result_below_it():
-    verdict = AnswerFeedback(PRIVATE, "✅ Right! +900", private_to="5", correct=True)
-    result = QuestionResult(PRIVATE, "The answer: overfitting")
-    ask = AskQuestion(PRIVATE, "Question 2/5")
-    assert Outbox.with_leads([verdict, result, ask]) == [(result, verdict.text), (ask, "")]
-
-
-def test_a_verdict_stays_alone_in_groups_or_without_a_result():
-    group_verdict = AnswerFeedback(GROUP, "✅", private_to="5")
-    group_result = QuestionResult(GROUP, "The answer: x")
-    assert Outbox.with_leads([group_verdict, group_result]) == [
-        (group_verdict, ""),
-        (group_result, ""),
-    ]
-    retry = AnswerFeedback(PRIVATE, "❌ Not quite. Try again.", private_to="5")
-    note = Notice(PRIVATE, "later")
-    assert Outbox.with_leads([retry, note]) == [(retry, ""), (note, "")]
-    assert Outbox.with_leads([]) == []

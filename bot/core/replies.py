@@ -83,6 +83,9 @@ class AnswerFeedback(Reply):
     correct: bool = False
     points: int = 0
     late: bool = False
+    # The verdict without restating the option picked, for widgets that show the pick
+    # themselves (a quiz poll); empty when there is no shorter form than `text`.
+    verdict: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -593,10 +593,7 @@ class QuizService:
         *,
         can_retry: bool = False,
     ) -> AnswerFeedback:
-        if option is not None and 0 <= option < len(render.OPTION_LABELS):
-            lines = [t(lang, "answer.you_chose", label=render.OPTION_LABELS[option])]
-        else:
-            lines = []
+        lines = []
         if grade.correct:
             lines.append(t(lang, "answer.right", points=points))
             if grade.how in ("typo", "in_sentence", "alias", "normalised") and grade.matched:
@@ -605,12 +602,16 @@ class QuizService:
             lines.append(t(lang, "answer.wrong"))
             if can_retry and not question.is_multiple_choice and chat_ref.is_private:
                 lines.append(t(lang, "answer.try_again"))
+        verdict = "\n".join(lines)
+        if option is not None and 0 <= option < len(render.OPTION_LABELS):
+            lines.insert(0, t(lang, "answer.you_chose", label=render.OPTION_LABELS[option]))
         return AnswerFeedback(
             chat_ref,
             "\n".join(lines),
             private_to=event.sender.platform_user_id,
             correct=grade.correct,
             points=points,
+            verdict=verdict,
         )
 
     def _round_state(

@@ -272,7 +272,7 @@ class TelegramAdapter:
             option=answer.option_ids[0],
             question_ref=ref,
         )
-        await self._handle(event, Context(answer=True))
+        await self._handle(event, Context(answer=True, poll_vote=True))
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -352,9 +352,10 @@ class TelegramAdapter:
         await self._render_all(replies, ctx)
 
     async def _render_all(self, replies: list[Reply], ctx: Context) -> None:
-        for reply, lead in self.outbox.with_leads(replies):
+        for post in self.outbox.plan(replies, ctx):
+            reply = post.reply
             try:
-                ref = await self.outbox.render(reply, ctx, lead=lead)
+                ref = await self.outbox.render(reply, ctx, leads=post.leads, left_out=post.left_out)
             except Forbidden as err:
                 log.warning("telegram: cannot post a %s: %s", type(reply).__name__, err)
                 continue

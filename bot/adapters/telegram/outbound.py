@@ -54,10 +54,22 @@ class PostedPoll:
 @dataclass(frozen=True, slots=True)
 class Context:
     """Where replies to an inbound event go: `reply_to` is the user's message (for replies
-    meant for one user in a group); `answer` marks replies to an answer during a round."""
+    meant for one user in a group); `answer` marks replies to an answer during a round;
+    `poll_vote` an answer given by voting on a quiz poll."""
 
     reply_to: int | None = None
     answer: bool = False
+    poll_vote: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One thing to post: `reply`, with `leads` (replies to the same private chat) written above
+    it in the same message, and `left_out` replies the chat has seen already."""
+
+    reply: Reply
+    leads: tuple[Reply, ...] = ()
+    left_out: tuple[Reply, ...] = ()
 
 
 class Outbox:
@@ -70,46 +82,89 @@ class Outbox:
         self._poll_of_question: dict[int, str] = {}
 
     @staticmethod
-    def with_leads(replies: list[Reply]) -> list[tuple[Reply, str]]:
-        """The replies to post, in order, each with the text to put above it. In a private
-        chat the verdict on an answer goes out with the question's result, as one message:
-        one reads them together, and the chat stays short."""
-        posts: list[tuple[Reply, str]] = []
-        lead = ""
-        for i, reply in enumerate(replies):
-            following = replies[i + 1] if i + 1 < len(replies) else None
-            if (
-                isinstance(reply, AnswerFeedback)
-                and reply.chat.is_private
-                and isinstance(following, QuestionResult)
-                and following.chat == reply.chat
-            ):
-                lead = reply.text
-                continue
-            posts.append((reply, lead))
-            lead = ""
+    def plan(replies: list[Reply], ctx: Context | None = None) -> list[Post]:
+        """The posts for one event's replies. In a private chat the verdict on an answer, the
+        question's result and what comes next (a typed question, the end of the round) go out
+        as one message: one reads them together, and the chat stays short. After a vote on a
+        quiz poll, which has shown the right option and the explanation itself, the result is
+        left out and the verdict rides on the next poll."""
+        posts: list[Post] = []
+        leads: list[Reply] = []  # texts of one private chat waiting for what comes next
+
+        def flush() -> None:
+            if leads:
+                posts.append(Post(leads[-1], tuple(leads[:-1])))
+                leads.clear()
+
+        for reply in replies:
+            if leads and reply.chat != leads[0].chat:
+                flush()
+            if reply.chat.is_private and isinstance(reply, AnswerFeedback | QuestionResult):
+                leads.append(reply)
+            elif leads and isinstance(reply, RoundOver):
+                posts.append(Post(reply, tuple(leads)))
+                leads.clear()
+            elif leads and isinstance(reply, AskQuestion) and reply.question is not None:
+                if not reply.question.is_multiple_choice:  # a message: the texts go on top
+                    posts.append(Post(reply, tuple(leads)))
+                    leads.clear()
+                elif ctx is not None and ctx.poll_vote and Outbox._shown_by_poll(leads):
+                    feedback, result = leads
+                    posts.append(Post(reply, (feedback,), left_out=(result,)))
+                    leads.clear()
+                else:
+                    flush()
+                    posts.append(Post(reply))
+            else:
+                flush()
+                posts.append(Post(reply))
+        flush()
         return posts
 
+    @staticmethod
+    def _shown_by_poll(leads: list[Reply]) -> bool:
+        """Whether these are the verdict on a quiz poll vote and that question's result, all of
+        which the poll showed the voter (the right option, the whole explanation)."""
+        if len(leads) != 2:
+            return False
+        feedback, result = leads
+        if not isinstance(feedback, AnswerFeedback) or not feedback.verdict:
+            return False
+        if not isinstance(result, QuestionResult) or result.question is None:
+            return False
+        question = result.question
+        explanation = question.explanation.strip()
+        return question.is_multiple_choice and (
+            not explanation or tg.poll_explanation(explanation) == explanation
+        )
+
     async def render(
-        self, reply: Reply, ctx: Context | None = None, *, lead: str = ""
+        self,
+        reply: Reply,
+        ctx: Context | None = None,
+        *,
+        leads: tuple[Reply, ...] = (),
+        left_out: tuple[Reply, ...] = (),
     ) -> str | None:
-        """Post one reply; returns the question's handle for AskQuestion. `lead`: a verdict to
-        put above a QuestionResult."""
+        """Post one reply (a `Post` of `plan`); returns the question's handle for AskQuestion."""
         if not reply.chat.platform_chat_id:
             return None  # an answer we could not place in any chat (a stale poll)
         chat_id = int(reply.chat.platform_chat_id)
         private = reply.chat.is_private
+        for done in (*leads, *left_out):
+            if isinstance(done, QuestionResult):
+                await self._stop_poll(done.round_question_id)
         if isinstance(reply, AskQuestion):
-            return await self._ask(reply, chat_id, private)
+            return await self._ask(reply, chat_id, private, leads)
         if not private and self._quiet_in_group(reply, ctx):
             return None
         reply_to = ctx.reply_to if ctx and reply.private_to and not private else None
 
         if isinstance(reply, QuestionResult):
             await self._stop_poll(reply.round_question_id)
-            await self._message(chat_id, reply.text, bold=True, lead=lead)
+            await self._message(chat_id, reply.text, bold=True, leads=leads)
         elif isinstance(reply, RoundOver):
-            await self._message(chat_id, reply.text, bold=True)
+            await self._message(chat_id, reply.text, bold=True, leads=leads)
         elif isinstance(reply, Leaderboard):
             await self._message(chat_id, reply.text, bold=True, markup=self._image_markup(reply))
         elif isinstance(reply, Image):
@@ -126,7 +181,7 @@ class Outbox:
                 chat_id, reply.text, reply_to=reply_to, markup=self._confirm_markup(reply)
             )
         else:
-            await self._message(chat_id, reply.text, reply_to=reply_to)
+            await self._message(chat_id, reply.text, reply_to=reply_to, leads=leads)
         return None
 
     @staticmethod
@@ -139,11 +194,13 @@ class Outbox:
 
     # ------------------------------------------------------------------ questions
 
-    async def _ask(self, reply: AskQuestion, chat_id: int, private: bool) -> str:
+    async def _ask(
+        self, reply: AskQuestion, chat_id: int, private: bool, leads: tuple[Reply, ...]
+    ) -> str:
         question = reply.question
         assert question is not None
         if not question.is_multiple_choice:
-            message = await self._message(chat_id, reply.text, bold=True)
+            message = await self._message(chat_id, reply.text, bold=True, leads=leads)
             self.typed[(chat_id, message.message_id)] = (
                 reply.question_ref or f"rq:{reply.round_question_id}"
             )
@@ -155,10 +212,19 @@ class Outbox:
         if reply.seconds:
             low, high = OPEN_PERIOD_RANGE
             period = min(max(int(reply.seconds), low), high)
+        title = tg.poll_question(reply.header, question.prompt, reply.position, reply.total)
+        if leads:  # the verdict on the previous poll, on top if it fits, else a message first
+            verdict = "\n".join(_short(lead) for lead in leads)
+            on_top = tg.poll_question_under(
+                verdict, reply.header, question.prompt, reply.position, reply.total
+            )
+            if on_top is None:
+                await self._message(chat_id, leads[-1].text, leads=leads[:-1])
+            title = on_top or title
         message = await call(
             self.bot.send_poll,
             chat_id,
-            tg.poll_question(reply.header, question.prompt, reply.position, reply.total),
+            title,
             tg.poll_options(question.options),
             is_anonymous=False,
             type=PollType.QUIZ,
@@ -227,14 +293,18 @@ class Outbox:
         bold: bool = False,
         reply_to: int | None = None,
         markup: InlineKeyboardMarkup | None = None,
-        lead: str = "",
+        leads: tuple[Reply, ...] = (),
     ):
-        body = tg.html_text(text or "…", bold_first_line=bold)
-        if lead:  # a line or two of plain text above, within the same limit
-            room = tg.MESSAGE_MAX - tg.utf16_len(lead) - 2
-            body = (
-                tg.html_text(lead) + "\n\n" + tg.html_text(text, bold_first_line=bold, limit=room)
-            )
+        """A message of `text`, under the texts of `leads` when they fit in one together;
+        otherwise the leads go first, on their own."""
+        blocks = [(lead.text, not isinstance(lead, AnswerFeedback)) for lead in leads]
+        if blocks:
+            size = sum(tg.utf16_len(block) + 2 for block, _ in blocks) + tg.utf16_len(text)
+            if size > tg.MESSAGE_MAX:
+                await self._message(chat_id, leads[-1].text, bold=blocks[-1][1], leads=leads[:-1])
+                blocks = []
+        blocks.append((text or "…", bold))
+        body = "\n\n".join(tg.html_text(block, bold_first_line=b) for block, b in blocks)
         return await call(
             self.bot.send_message,
             chat_id,
@@ -269,3 +339,10 @@ class Outbox:
             return None
         label = t(reply.lang, "telegram.image_button")
         return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+
+
+def _short(reply: Reply) -> str:
+    """A reply's text as few words as it has: a verdict without the option it restates."""
+    if isinstance(reply, AnswerFeedback) and reply.verdict:
+        return reply.verdict
+    return reply.text

@@ -76,6 +76,18 @@ def poll_question(header: str, prompt: str, position: int, total: int) -> str:
     return short + clip(prompt, POLL_QUESTION_MAX - utf16_len(short))
 
 
+def poll_question_under(
+    lead: str, header: str, prompt: str, position: int, total: int
+) -> str | None:
+    """`lead` (a verdict) above the poll's question, or None when the two do not fit in one
+    poll without cutting the prompt."""
+    for head in (header, f"{position}/{total}"):
+        candidate = "\n".join(part for part in (lead, head, prompt) if part)
+        if utf16_len(candidate) <= POLL_QUESTION_MAX:
+            return candidate
+    return None
+
+
 def poll_explanation(explanation: str) -> str | None:
     """At most 200 units and two line feeds, or None when there is nothing to explain."""
     text = explanation.strip()
