@@ -375,8 +375,11 @@ class QuizService:
         await self._chat_rounds(uow, batch, [e for e in events if not e.question_ref])
         batch.seen = await uow.answers.seen_many([dedup_key(e) for e in events])
         in_chats = [r.id for _, r in batch.chats.values() if r is not None]
+        open_now = [rq for rq, _, _ in batch.by_id.values() if rq.status == "open"]
         for rq in await uow.rounds.current_questions(in_chats):
             batch.current[(rq.round_id, rq.position)] = rq
+            if rq.status == "open":
+                open_now.append(rq)
 
         running = {r.id for _, r, _ in batch.by_id.values() if r.status == "running"}
         running |= {r.id for _, r in batch.chats.values() if r is not None}
@@ -384,9 +387,7 @@ class QuizService:
         # The question each round moves on to if this batch closes its current one.
         for rq in await uow.rounds.current_questions(sorted(running), ahead=1):
             batch.current[(rq.round_id, rq.position)] = rq
-        await batch.load_tries(
-            uow, sorted(rq.id for rq, _, _ in batch.by_id.values() if rq.status == "open")
-        )
+        await batch.load_tries(uow, sorted({rq.id for rq in open_now}))
         return batch
 
     async def _chat_rounds(
