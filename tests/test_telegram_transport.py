@@ -1,4 +1,4 @@
-"""The aiohttp transport under python-telegram-bot: forms and files as the Bot API takes them,
+"""The aiohttp transport under python-telegram-bot: JSON and files as the Bot API takes them,
 and failures told apart by whether the request may have reached Telegram."""
 
 from __future__ import annotations
@@ -21,15 +21,20 @@ P = RequestParameter.from_input
 
 @pytest.fixture
 async def api():
-    """A local server: /echo returns what it was sent, /slow answers after `api.delay` s."""
+    """A local server: /echo records what it was sent (with its content type), /slow answers
+    after `api.delay` s."""
     seen: list[dict] = []
+    kinds: list[str] = []
     state = {"delay": 0.0}
 
     async def echo(request: web.Request) -> web.Response:
+        kinds.append(request.content_type)
         if request.content_type.startswith("multipart/"):
             form = {}
             async for part in await request.multipart():
                 form[part.name] = (part.filename, await part.read())
+        elif request.content_type == "application/json":
+            form = await request.json()
         else:
             form = {k: (None, v.encode()) for k, v in (await request.post()).items()}
         seen.append(form)
@@ -56,6 +61,7 @@ async def api():
     class Api:
         url = f"http://127.0.0.1:{port}"
         requests = seen
+        content_types = kinds
 
         def slow_by(self, seconds: float) -> None:
             state["delay"] = seconds
@@ -70,13 +76,15 @@ async def started(**kw) -> AiohttpRequest:
     return request
 
 
-async def test_parameters_go_as_a_form_and_files_as_multipart(api):
+async def test_parameters_go_as_json_and_files_as_multipart(api):
     request = await started()
     try:
-        params = RequestData([P("chat_id", 5), P("text", "hé <b>")])
+        markup = {"inline_keyboard": [[{"text": "Yes", "callback_data": "cmd:reset confirm"}]]}
+        params = RequestData([P("chat_id", 5), P("text", "hé <b>"), P("reply_markup", markup)])
         status, body = await request.do_request(f"{api.url}/echo", "POST", params)
         assert status == 200 and b'"ok": true' in body
-        assert api.requests[-1] == {"chat_id": (None, b"5"), "text": (None, "hé <b>".encode())}
+        assert api.content_types[-1] == "application/json"
+        assert api.requests[-1] == {"chat_id": 5, "text": "hé <b>", "reply_markup": markup}
 
         png = InputFile(b"\x89PNG fake", filename="board.png")
         photo = RequestData([P("chat_id", 5), P("photo", png)])

@@ -11,6 +11,7 @@ could be had in time): only then may `network.call` send it again without riskin
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -87,7 +88,7 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method, url, timeout=timeout, **_body(request_data)
             ) as response:
                 return response.status, await response.read()
         except aiohttp.ConnectionTimeoutError as err:
@@ -119,17 +120,19 @@ def _sum(*parts: float | None) -> float | None:
     return None if any(p is None for p in parts) else sum(parts)  # type: ignore[arg-type]
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
-    """The parameters as a form, as the Bot API takes them; multipart when there are files."""
+def _body(request_data: RequestData | None) -> dict[str, Any]:
+    """The request's body as `ClientSession.request` arguments: JSON, which the Bot API takes
+    for any call without files and which encodes far faster than a url-encoded form (PTB's
+    default), or a multipart form when there are files to upload."""
     if request_data is None:
-        return None
-    fields = request_data.json_parameters
+        return {}
     files = request_data.multipart_data
     if not files:
-        return fields or None
+        parameters = request_data.parameters
+        return {"json": parameters} if parameters else {}
     form = aiohttp.FormData()
-    for name, value in fields.items():
+    for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, (filename, content, mimetype) in files.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
-    return form
+    return {"data": form}
