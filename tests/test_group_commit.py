@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import fields
 
 import pytest
 from sqlalchemy import event
 
+from bot.core.engine import PlayerState
 from bot.core.events import ChatRef, OptionAnswer, Sender, TextAnswer
 from bot.core.group_commit import GroupCommit
 from bot.core.replies import AnswerFeedback, AskQuestion, Notice, QuestionResult
 from bot.core.services import QuizService, RoundRequest
-from bot.storage.repositories import EPOCH, AnswerRepository
+from bot.storage.repositories import EPOCH, PLAYER_FIELDS, AnswerRepository
 from tests.conftest import count_rows
 
 GROUP = ChatRef("test", "burst", "group", "Burst")
@@ -228,3 +230,8 @@ async def test_private_rounds_answered_together_move_on_with_a_fixed_number_of_w
             round_ = await uow.rounds.get(closed.round_id, lock=False)
             opened = await uow.rounds.question_at(round_.id, 2)
             assert opened.status == "open" and opened.opened_at is not None
+
+
+def test_a_player_row_reads_into_a_player_state_by_position():
+    """`_Batch.load_players` builds PlayerState(user_id, *PLAYER_FIELDS) from row positions."""
+    assert [f.name for f in fields(PlayerState)] == ["user_id", *PLAYER_FIELDS]

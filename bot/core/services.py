@@ -159,12 +159,14 @@ class _Batch:
     async def load_players(self, uow: UnitOfWork, round_ids: list[int]) -> None:
         for round_id in round_ids:
             self.players[round_id] = {}
+        # Rows of id, round id, user id, the PLAYER_FIELDS, display name: a PlayerState takes
+        # the user id and the PLAYER_FIELDS in that order (by position: a batch may load
+        # thousands of players, and reading the fields by name cost more than the query).
         for row in await uow.rounds.players_of(round_ids):
-            self.players[row.round_id][row.user_id] = PlayerState(
-                row.user_id, *(getattr(row, f) for f in PLAYER_FIELDS)
-            )
-            self.player_ids[(row.round_id, row.user_id)] = row.id
-            self.names[row.user_id] = row.display_name
+            row_id, round_id, user_id, name = row[0], row[1], row[2], row[-1]
+            self.players[round_id][user_id] = PlayerState(*row[2:-1])
+            self.player_ids[(round_id, user_id)] = row_id
+            self.names[user_id] = name
 
     def player_rows(self) -> tuple[list[dict], list[dict]]:
         """The changed players as rows to insert and rows to update."""
