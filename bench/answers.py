@@ -35,7 +35,7 @@ from bot.app import App
 from bot.config import Settings
 from bot.core.events import ChatRef, OptionAnswer, Sender
 from bot.core.replies import AnswerFeedback, AskQuestion, Notice, RoundOver
-from bot.runner import settle_memory
+from bot.runner import run_event_loop, settle_memory
 from bot.storage import db
 
 CHATS = 100
@@ -410,4 +410,4 @@ def parse_args(argv=None):
 
 
 if __name__ == "__main__":
-    asyncio.run(main(parse_args()))
+    run_event_loop(main(parse_args()))  # the loop `quizbot run` uses

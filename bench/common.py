@@ -6,6 +6,7 @@ else the local default below. Each run creates its own database on it and drops 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import sqlite3
@@ -120,11 +121,23 @@ async def machine(with_postgres: bool = True) -> list[tuple[str, str]]:
         ("cores", str(usable_cores())),
         ("load average", load_average()),
         ("python", sys.version.split()[0]),
+        ("event loop", event_loop_name()),
         ("sqlite", sqlite3.sqlite_version),
     ]
     if with_postgres:
         rows.append(("postgresql", await pg_server_version()))
     return rows
+
+
+def event_loop_name() -> str:
+    """The running loop: the bot's own runner picks uvloop where it is installed."""
+    loop = asyncio.get_running_loop()
+    module = type(loop).__module__.split(".")[0]
+    if module == "uvloop":
+        import uvloop
+
+        return f"uvloop {uvloop.__version__}"
+    return f"asyncio ({type(loop).__name__})"
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

@@ -6,11 +6,13 @@ server, 50 users in private chats and the same wave structure: every user sends 
 the wave ends when every user has had the reply that completes it. updates/s = updates / time.
 
 * echo: a minimal Application with one MessageHandler that sends the text back.
-* quiz: `TelegramAdapter` + `App` (SQLite file, the shipped glossary). Warm-up: each user starts a
-  solo round (`/quiz start 50`) and gets question 1. Each wave, every user answers their open
-  question (a vote on a quiz poll, or the right answer typed), and the wave ends when each has
-  their next question; on the way the bot records the answer and sends the verdict with the
-  result (one message in a private chat) and the next question.
+* quiz: `TelegramAdapter` + `App` (SQLite file, the shipped glossary), set up as `quizbot run`
+  does (`settle_memory` once built). Warm-up: each user starts a solo round (`/quiz start 50`)
+  and gets question 1. Each wave, every user answers their open question (a vote on a quiz
+  poll, or the right answer typed), and the wave ends when each has their next question; on
+  the way the bot records the answer and posts one message per answer: the verdict, the
+  result and a typed next question together, or the verdict on top of the next poll (after a
+  typed answer, a poll comes after the message).
 
 The echo bot is PTB's default: updates one at a time. The quiz bot is the adapter as shipped:
 updates from different users at once, each user's in order (`PerUserOrder`), at most
@@ -40,6 +42,7 @@ from bot.config import Secret, Settings
 from bot.content.glossary import load_glossary
 from bot.core.events import ChatRef, Sender
 from bot.core.flood import FloodGuard
+from bot.runner import run_event_loop, settle_memory
 from tests.fakes import ApiCall, FakeTelegramServer, FakeUser
 
 TOKEN = "123:TEST"
@@ -216,6 +219,7 @@ async def run_quiz(users_count: int, waves: int) -> Result:
             settings, app.hub, rate_limiter=limiter, poll_timeout=POLL_TIMEOUT
         )
         app.hub.add_adapter(adapter)
+        settle_memory()  # as `quizbot run` does once the bot is built
         users = make_users(server, users_count)
         expected = {u.id: 1 for u in users}  # the question each user waits for
 
@@ -368,4 +372,4 @@ def parse_args() -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(parse_args()))
+    run_event_loop(main(parse_args()))  # the loop `quizbot run` uses

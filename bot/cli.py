@@ -191,10 +191,10 @@ def cmd_practice(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.runner import run_bots
+    from bot.runner import run_bots, run_event_loop
 
     settings = _settings()
-    return asyncio.run(run_bots(settings))
+    return run_event_loop(run_bots(settings))
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

@@ -2,7 +2,8 @@
 
 Group chats get at most two messages per question: the question (a quiz poll, or a message to
 reply to) and its result. Per-answer verdicts are not posted there (the quiz poll shows each
-voter whether they were right); private chats get every reply.
+voter whether they were right). Private chats get one message per answer: `Outbox.plan` puts
+the verdict, the result and what comes next together.
 """
 
 from __future__ import annotations
