@@ -5,8 +5,9 @@ Start-up: load and validate the shipped glossary and prepare question generation
 interpreter each run so that imports count; the best of N runs is the figure.
 
 Memory: resident memory (VmRSS, after a garbage collection) of a bot as `quizbot run` builds it:
-`App.create` on SQLite, then the Telegram and Discord adapters constructed (not connected), then
-one round started. Adapters that do not exist yet or fail to build are reported, not fatal.
+`App.create` on SQLite, on the event loop `quizbot run` uses, then the Telegram and Discord
+adapters constructed (not connected), then one round started. Adapters that do not exist yet or
+fail to build are reported, not fatal.
 
     python -m bench.startup            # 7 start-up runs
     python -m bench.startup --quick    # 3 runs
@@ -99,7 +100,9 @@ async def main(folder):
 
 
 with tempfile.TemporaryDirectory() as folder:
-    asyncio.run(main(folder))
+    from bot.runner import run_event_loop
+
+    run_event_loop(main(folder))  # on the loop `quizbot run` uses (uvloop where installed)
 """
 
 
