@@ -4,6 +4,9 @@ left out, the verdict riding on the next poll."""
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot.adapters.telegram import text as tg
 from bot.adapters.telegram.outbound import Context, Outbox, Post
 from bot.content.model import Question, QuestionType
@@ -104,3 +107,42 @@ def test_a_verdict_goes_on_top_of_a_poll_only_when_the_prompt_keeps_its_words():
     assert tg.poll_question_under(head, "Question 2/5", prompt, 2, 5) is None
     shorter = "p" * (tg.POLL_QUESTION_MAX - tg.utf16_len(head) - len("\n2/5\n"))
     assert tg.poll_question_under(head, "Question 2/5", shorter, 2, 5) == f"{head}\n2/5\n{shorter}"
+
+
+# ------------------------------------------------------------------ nothing lost, nothing twice
+
+REPLY_KINDS = st.sampled_from(
+    ["verdict", "plain", "result", "result-typed", "typed", "poll", "over", "note"]
+)
+CHATS = st.sampled_from([PRIVATE, GROUP, ChatRef("telegram", "6", "private")])
+
+
+def make(kind: str, chat: ChatRef):
+    if kind == "verdict":
+        return verdict(chat)
+    if kind == "plain":
+        return AnswerFeedback(chat, "❌ Not quite.", private_to="5")
+    if kind in ("result", "result-typed"):
+        return result(chat, mc=kind == "result")
+    if kind in ("typed", "poll"):
+        return ask(mc=kind == "poll", chat=chat)
+    if kind == "over":
+        return RoundOver(chat, "🏁 The round is over!")
+    return Notice(chat, "later")
+
+
+@given(st.lists(st.tuples(REPLY_KINDS, CHATS), max_size=8), st.sampled_from([None, VOTE, TYPED]))
+def test_every_reply_is_posted_once_in_order_and_only_what_a_poll_showed_is_left_out(specs, ctx):
+    replies = [make(kind, chat) for kind, chat in specs]
+    posts = Outbox.plan(replies, ctx)
+    seen = []
+    for post in posts:
+        assert all(r.chat == post.reply.chat for r in (*post.leads, *post.left_out))
+        if post.leads or post.left_out:
+            assert post.reply.chat.is_private, "groups keep one post per reply"
+        for gone in post.left_out:
+            assert isinstance(gone, QuestionResult) and ctx is VOTE
+            assert isinstance(post.reply, AskQuestion) and post.reply.question.is_multiple_choice
+        seen += [*post.leads, *post.left_out, post.reply]
+    # Read top to bottom, the posts say what the replies said, each once, in their order.
+    assert [id(r) for r in seen] == [id(r) for r in replies]
