@@ -98,7 +98,7 @@ class Outbox:
                 leads.clear()
 
         for reply in replies:
-            if leads and reply.chat != leads[0].chat:
+            if leads and reply.chat.platform_chat_id != leads[0].chat.platform_chat_id:
                 flush()
             if reply.chat.is_private and isinstance(reply, AnswerFeedback | QuestionResult):
                 leads.append(reply)
