@@ -230,16 +230,23 @@ async def test_private_solo_round_with_polls_and_typed_answers(server, make_worl
     server.assert_no_errors()
 
 
+async def _private_poll_round(server, world, user, questions: int):
+    """A private round of multiple-choice questions (quiz polls) started; its first poll."""
+    mark = server.mark()
+    server.send_text(user, "/settings types mc")
+    await server.wait_for("sendMessage", chat_id=user.id, since=mark)
+    mark = server.mark()
+    server.send_text(user, f"/quiz start {questions}")
+    poll, is_poll = await world.question(user.id, mark)
+    assert is_poll
+    return poll
+
+
 async def test_a_private_round_of_polls_puts_each_verdict_on_the_next_poll(server, make_world):
     world = await make_world()
     alice = server.user(1, "Alice", language_code="en")
     chat = ChatRef("telegram", "1", "private")
-    mark = server.mark()
-    server.send_text(alice, "/settings types mc")
-    await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
-    mark = server.mark()
-    server.send_text(alice, "/quiz start 3")
-    poll, _ = await world.question(alice.id, mark)
+    poll = await _private_poll_round(server, world, alice, 3)
 
     for position, right in ((2, True), (3, False)):
         ask = await world.open_question(chat, alice)
@@ -824,13 +831,7 @@ async def test_a_vote_on_a_poll_this_process_did_not_post_still_counts(server, m
     world = await make_world()
     alice = server.user(1, "Alice", language_code="en")
     chat = ChatRef("telegram", "1", "private")
-    mark = server.mark()
-    server.send_text(alice, "/settings types mc")
-    await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
-    mark = server.mark()
-    server.send_text(alice, "/quiz start 2")
-    poll, is_poll = await world.question(alice.id, mark)
-    assert is_poll
+    poll = await _private_poll_round(server, world, alice, 2)
     ask = await world.open_question(chat, alice)
 
     world.adapter.outbox.polls.clear()  # what a restarted process knows of its polls

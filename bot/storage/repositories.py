@@ -178,6 +178,25 @@ class _Repo:
             stmt = _PREPARED[key] = build()
         return stmt
 
+    async def _find_or_create(self, entity, find, params: dict, key: str, missing) -> dict:
+        """The `entity` rows `find` selects, by their `key` column (unique with `platform`);
+        the rows `missing(found)` lists are inserted first, ON CONFLICT covering a racing
+        process. Two or three statements, however many rows."""
+        found = {getattr(o, key): o for o in (await self.session.execute(find, params)).scalars()}
+        rows = missing(found)
+        if rows:
+            insert_new = self._prepared(
+                entity.__tablename__,
+                lambda: self._insert(entity).on_conflict_do_nothing(
+                    index_elements=["platform", key]
+                ),
+            )
+            await self.session.execute(insert_new, rows)
+            found = {
+                getattr(o, key): o for o in (await self.session.execute(find, params)).scalars()
+            }
+        return found
+
 
 class UserRepository(_Repo):
     async def get_or_create(self, platform: str, sender: Sender, now: datetime) -> User:
@@ -190,29 +209,23 @@ class UserRepository(_Repo):
         first contact (ON CONFLICT covers a racing process), their name and platform language
         kept up to date. Two or three statements, however many senders."""
         latest = {s.platform_user_id: s for s in senders}
-        find = (_FIND_USERS, {"platform": platform, "uids": list(latest)})
-        users = {u.platform_user_id: u for u in (await self.session.execute(*find)).scalars()}
-        new = [s for uid, s in latest.items() if uid not in users]
-        if new:
-            await self.session.execute(
-                self._prepared(
-                    "user",
-                    lambda: self._insert(User).on_conflict_do_nothing(
-                        index_elements=["platform", "platform_user_id"]
-                    ),
-                ),
-                [
-                    {
-                        "platform": platform,
-                        "platform_user_id": s.platform_user_id,
-                        "display_name": _display_name(s),
-                        "platform_lang": (s.lang or None) and s.lang[:16],
-                        "created_at": now,
-                    }
-                    for s in new
-                ],
-            )
-            users = {u.platform_user_id: u for u in (await self.session.execute(*find)).scalars()}
+        users = await self._find_or_create(
+            User,
+            _FIND_USERS,
+            {"platform": platform, "uids": list(latest)},
+            "platform_user_id",
+            lambda found: [
+                {
+                    "platform": platform,
+                    "platform_user_id": s.platform_user_id,
+                    "display_name": _display_name(s),
+                    "platform_lang": (s.lang or None) and s.lang[:16],
+                    "created_at": now,
+                }
+                for uid, s in latest.items()
+                if uid not in found
+            ],
+        )
         for sender in senders:
             _refresh_user(users[sender.platform_user_id], sender)
         return users
@@ -236,30 +249,24 @@ class ChatRepository(_Repo):
         """The chats of one platform, by platform chat id: created on first contact (ON
         CONFLICT covers a racing process), their title kept up to date."""
         latest = {r.platform_chat_id: r for r in refs}
-        find = (_FIND_CHATS, {"platform": platform, "cids": list(latest)})
-        chats = {c.platform_chat_id: c for c in (await self.session.execute(*find)).scalars()}
-        new = [r for cid, r in latest.items() if cid not in chats]
-        if new:
-            await self.session.execute(
-                self._prepared(
-                    "chat",
-                    lambda: self._insert(Chat).on_conflict_do_nothing(
-                        index_elements=["platform", "platform_chat_id"]
-                    ),
-                ),
-                [
-                    {
-                        "platform": platform,
-                        "platform_chat_id": r.platform_chat_id,
-                        "kind": r.kind,
-                        "title": clean_text(r.title, 256),
-                        "settings": {},
-                        "created_at": now,
-                    }
-                    for r in new
-                ],
-            )
-            chats = {c.platform_chat_id: c for c in (await self.session.execute(*find)).scalars()}
+        chats = await self._find_or_create(
+            Chat,
+            _FIND_CHATS,
+            {"platform": platform, "cids": list(latest)},
+            "platform_chat_id",
+            lambda found: [
+                {
+                    "platform": platform,
+                    "platform_chat_id": r.platform_chat_id,
+                    "kind": r.kind,
+                    "title": clean_text(r.title, 256),
+                    "settings": {},
+                    "created_at": now,
+                }
+                for cid, r in latest.items()
+                if cid not in found
+            ],
+        )
         for cid, ref in latest.items():
             title = clean_text(ref.title, 256)
             if title and chats[cid].title != title:
