@@ -106,8 +106,13 @@ class Tries:
 
     @classmethod
     async def load(cls, uow: UnitOfWork, round_question_ids: list[int]) -> dict[int, Tries]:
+        return cls.of(await uow.answers.tries_of(round_question_ids))
+
+    @classmethod
+    def of(cls, answers: dict[int, list[tuple[int, bool]]]) -> dict[int, Tries]:
+        """From (user id, right) pairs by question, in the order they were given."""
         found = {}
-        for rq_id, rows in (await uow.answers.tries_of(round_question_ids)).items():
+        for rq_id, rows in answers.items():
             tries = found[rq_id] = cls()
             for user_id, correct in rows:
                 tries.add(user_id, correct)
@@ -145,6 +150,16 @@ class _Batch:
     questions: dict[int, Question] = field(default_factory=dict)
     answers: list[dict] = field(default_factory=list)
     scores: list[tuple] = field(default_factory=list)
+
+    def add_questions(
+        self, found: dict[int, tuple[RoundQuestion, Round, Chat, RoundQuestion | None]]
+    ) -> None:
+        """Questions looked up by id, with their rounds, chats, and the question each round
+        moves on to if the batch closes its current one."""
+        for rq_id, (rq, round_, chat, following) in found.items():
+            self.by_id[rq_id] = (rq, round_, chat)
+            if following is not None:
+                self.current[(round_.id, following.position)] = following
 
     def question(self, rq: RoundQuestion) -> Question:
         if rq.id not in self.questions:
@@ -373,23 +388,21 @@ class QuizService:
             batch.users.update({(platform, uid): user for uid, user in found.items()})
 
         ids = sorted({_round_question_id(e.question_ref) for e in events} - {None})
-        batch.by_id = await uow.rounds.questions_in_rounds(ids)
+        batch.add_questions(await uow.rounds.questions_in_rounds(ids))
         await self._chat_rounds(uow, batch, [e for e in events if not e.question_ref])
-        batch.seen = await uow.answers.seen_many([dedup_key(e) for e in events])
-        in_chats = [r.id for _, r in batch.chats.values() if r is not None]
         open_now = [rq for rq, _, _ in batch.by_id.values() if rq.status == "open"]
-        for rq in await uow.rounds.current_questions(in_chats):
+        in_chats = [r.id for _, r in batch.chats.values() if r is not None]
+        for rq in await uow.rounds.current_questions(in_chats):  # and the question after
             batch.current[(rq.round_id, rq.position)] = rq
             if rq.status == "open":
                 open_now.append(rq)
 
         running = {r.id for _, r, _ in batch.by_id.values() if r.status == "running"}
-        running |= {r.id for _, r in batch.chats.values() if r is not None}
+        running |= set(in_chats)
         await batch.load_players(uow, sorted(running))
-        # The question each round moves on to if this batch closes its current one.
-        for rq in await uow.rounds.current_questions(sorted(running), ahead=1):
-            batch.current[(rq.round_id, rq.position)] = rq
-        await batch.load_tries(uow, sorted({rq.id for rq in open_now}))
+        keys = [dedup_key(e) for e in events]
+        batch.seen, tries = await uow.answers.answered(keys, sorted({rq.id for rq in open_now}))
+        batch.tries.update(Tries.of(tries))
         return batch
 
     async def _chat_rounds(
@@ -546,7 +559,7 @@ class QuizService:
         rq = await uow.rounds.question_by_ref(ref)
         if rq is None:
             return None
-        batch.by_id.update(await uow.rounds.questions_in_rounds([rq.id]))
+        batch.add_questions(await uow.rounds.questions_in_rounds([rq.id]))
         return batch.by_id.get(rq.id)
 
     @staticmethod

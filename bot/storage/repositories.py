@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core.events import ChatRef, Sender
@@ -61,7 +62,7 @@ _CURRENT_QUESTIONS = (
     .join(Round, Round.id == RoundQuestion.round_id)
     .where(
         Round.id.in_(bindparam("round_ids", expanding=True)),
-        RoundQuestion.position == Round.position + bindparam("ahead"),
+        RoundQuestion.position.between(Round.position, Round.position + 1),
     )
 )
 _CLAIM_CLOSE = (
@@ -104,10 +105,15 @@ _RUNNING_IN = (
     .order_by(Round.id)
 )
 _RUNNING_IN_LOCKED = _RUNNING_IN.with_for_update()
+_FOLLOWING = aliased(RoundQuestion, name="following")
 _QUESTIONS_IN_ROUNDS = (
-    select(RoundQuestion, Round, Chat)
+    select(RoundQuestion, Round, Chat, _FOLLOWING)
     .join(Round, Round.id == RoundQuestion.round_id)
     .join(Chat, Chat.id == Round.chat_id)
+    .outerjoin(
+        _FOLLOWING,
+        (_FOLLOWING.round_id == Round.id) & (_FOLLOWING.position == Round.position + 1),
+    )
     .where(RoundQuestion.id.in_(bindparam("rqs", expanding=True)))
     .order_by(Round.id)
     .with_for_update(of=Round)
@@ -136,12 +142,18 @@ _UPDATE_PLAYER = (
     .where(RoundPlayer.__table__.c.id == bindparam("player_id"))
     .values({f: bindparam(f) for f in PLAYER_FIELDS})
 )
-_SEEN_MANY = select(_ANSWERS.c.dedup_key).where(
-    _ANSWERS.c.dedup_key.in_(bindparam("keys", expanding=True))
-)
-_TRIES_OF = (
-    select(_ANSWERS.c.round_question_id, _ANSWERS.c.user_id, _ANSWERS.c.correct)
-    .where(_ANSWERS.c.round_question_id.in_(bindparam("rqs", expanding=True)))
+# The dedup keys already recorded and the tries at open questions, in one look at answers.
+_ANSWERED = (
+    select(
+        _ANSWERS.c.dedup_key,
+        _ANSWERS.c.round_question_id,
+        _ANSWERS.c.user_id,
+        _ANSWERS.c.correct,
+    )
+    .where(
+        _ANSWERS.c.dedup_key.in_(bindparam("keys", expanding=True))
+        | _ANSWERS.c.round_question_id.in_(bindparam("rqs", expanding=True))
+    )
     .order_by(_ANSWERS.c.id)
 )
 
@@ -319,21 +331,22 @@ class RoundRepository(_Repo):
 
     async def questions_in_rounds(
         self, round_question_ids: list[int]
-    ) -> dict[int, tuple[RoundQuestion, Round, Chat]]:
-        """Questions by id, each with its round (locked, in id order) and chat."""
+    ) -> dict[int, tuple[RoundQuestion, Round, Chat, RoundQuestion | None]]:
+        """Questions by id, each with its round (locked, in id order), its chat, and the
+        question after the one the round is at (None after the last), which a batch of
+        answers opens if it closes the current one."""
         if not round_question_ids:
             return {}
         rows = await self.session.execute(_QUESTIONS_IN_ROUNDS, {"rqs": round_question_ids})
-        return {rq.id: (rq, round_, chat) for rq, round_, chat in rows}
+        return {row[0].id: tuple(row) for row in rows}
 
-    async def current_questions(self, round_ids: list[int], ahead: int = 0) -> list[RoundQuestion]:
-        """The question each of these rounds is at (`ahead`: that many positions further)."""
+    async def current_questions(self, round_ids: list[int]) -> list[RoundQuestion]:
+        """The question each of these rounds is at, and the one after it."""
         if not round_ids:
             return []
-        found = await self.session.execute(
-            _CURRENT_QUESTIONS, {"round_ids": round_ids, "ahead": ahead}
+        return list(
+            (await self.session.execute(_CURRENT_QUESTIONS, {"round_ids": round_ids})).scalars()
         )
-        return list(found.scalars())
 
     async def question(self, round_question_id: int) -> RoundQuestion | None:
         return await self.session.get(RoundQuestion, round_question_id)
@@ -419,10 +432,7 @@ class AnswerRepository(_Repo):
         return (await self.session.execute(stmt, values)).first() is not None
 
     async def seen_many(self, dedup_keys: list[str]) -> set[str]:
-        keys = [clean_text(k, 160) for k in dedup_keys]
-        if not keys:
-            return set()
-        return set((await self.session.execute(_SEEN_MANY, {"keys": keys})).scalars())
+        return (await self.answered(dedup_keys, []))[0]
 
     async def add_many(self, rows: list[dict]) -> None:
         """Insert answers known to be new (their dedup keys checked under the round's lock)."""
@@ -436,13 +446,25 @@ class AnswerRepository(_Repo):
         await self.session.execute(insert(Answer.__table__), rows)
 
     async def tries_of(self, round_question_ids: list[int]) -> dict[int, list[tuple[int, bool]]]:
-        """The answers to each question as (user id, right or not), in the order they came."""
-        found: dict[int, list[tuple[int, bool]]] = {q: [] for q in round_question_ids}
-        if round_question_ids:
-            rows = await self.session.execute(_TRIES_OF, {"rqs": round_question_ids})
-            for rq_id, user_id, correct in rows:
-                found[rq_id].append((user_id, bool(correct)))
-        return found
+        return (await self.answered([], round_question_ids))[1]
+
+    async def answered(
+        self, dedup_keys: list[str], round_question_ids: list[int]
+    ) -> tuple[set[str], dict[int, list[tuple[int, bool]]]]:
+        """Which of these dedup keys are recorded already, and the answers to each of these
+        questions as (user id, right or not) in the order they came: one statement."""
+        keys = [clean_text(k, 160) for k in dedup_keys]
+        tries: dict[int, list[tuple[int, bool]]] = {q: [] for q in round_question_ids}
+        if not keys and not round_question_ids:
+            return set(), tries
+        wanted, seen = set(keys), set()
+        rows = await self.session.execute(_ANSWERED, {"keys": keys, "rqs": round_question_ids})
+        for key, rq_id, user_id, correct in rows:
+            if key in wanted:
+                seen.add(key)
+            if rq_id in tries:
+                tries[rq_id].append((user_id, bool(correct)))
+        return seen, tries
 
 
 class ScoreRepository(_Repo):
