@@ -16,6 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from bot.storage import sqlite_driver
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 READ_ONLY = "quizbot_read_only"  # execution option: a transaction that never writes
@@ -35,6 +37,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "do_connect")
+    def _one_trip_per_statement(_dialect, _record, _args, kwargs) -> None:
+        # SQLAlchemy's aiosqlite adapter connects through this when given: the URL's options
+        # still apply, and each statement costs one trip to aiosqlite's thread, not four.
+        kwargs["async_creator_fn"] = sqlite_driver.connect
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
