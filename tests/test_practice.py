@@ -20,6 +20,7 @@ from bot.core.practice import PracticeService, interval_text, parse_tz, rating_f
 from bot.core.replies import AnswerFeedback, AskQuestion, Image, Leaderboard, Notice
 from bot.core.services import QuizService
 from bot.storage.practice_models import StudyCard
+from bot.storage.uow import UnitOfWork
 from tests.conftest import count_rows
 
 DM = ChatRef("test", "dm-1", "private", "")
@@ -398,6 +399,16 @@ async def test_typed_answers_go_to_the_running_round_without_asking_practice(h, 
 
     await h.command("quiz", "stop")
     first(await h.command("practice"), AskQuestion)
+    transactions = []
+    real_enter = UnitOfWork.__aenter__
+
+    async def counted(self):
+        transactions.append(self)
+        return await real_enter(self)
+
+    monkeypatch.setattr(UnitOfWork, "__aenter__", counted)
     replies = await h.type("dropout")
     assert len(asked_practice) == 1, "no round: the answer was offered to practice"
     assert not [r for r in replies if "No question is open" in r.text], "practice took it"
+    # One transaction to learn that no round runs, one for practice to find and record it.
+    assert len(transactions) == 2

@@ -353,11 +353,8 @@ class PracticeService:
             # (A Telegram poll vote names no chat, so its reference still has to be looked up.)
             return None
         now = event.at
-        async with self.uow(read_only=True) as uow:
-            # Most answers in private chats are a round's: look without queueing for the
-            # write lock first.
-            if await self._find_item(PracticeRepository(uow.session), uow, event) is None:
-                return None
+        # The dispatcher asks only about answers no round took (or naming a question by a
+        # platform handle), so most are practice's: one transaction finds and records them.
         async with self.uow() as uow:
             repo = PracticeRepository(uow.session)
             found = await self._find_item(repo, uow, event)
