@@ -55,17 +55,30 @@ ROUND_QUESTIONS = 50  # the longest round; one untimed + `waves` timed answers m
 @dataclass
 class Result:
     name: str
-    updates: int = 0
-    seconds: float = 0.0
-    wave_seconds: list[float] = field(default_factory=list)
+    users: int
+    wave_seconds: list[float] = field(default_factory=list)  # the timed waves
     api_calls: int = 0  # Bot API calls made during the timed waves (getUpdates not included)
     extra_updates: int = 0  # updates the bot also received but that are not counted
     rejected: int = 0  # requests the fake says Telegram would reject
     logged_errors: int = 0
 
     @property
+    def updates(self) -> int:
+        return len(self.wave_seconds) * self.users  # one per user a wave
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.wave_seconds)
+
+    @property
     def per_second(self) -> float:
         return self.updates / self.seconds if self.seconds else float("nan")
+
+    def count(self, server: FakeTelegramServer, mark: int, updates_before: int) -> None:
+        """What the timed waves (since `mark`) cost on the server."""
+        self.api_calls = server.mark() - mark
+        self.extra_updates = len(server.updates) - updates_before - self.updates
+        self.rejected = len(server.errors)
 
 
 class ErrorCounter(logging.Handler):
@@ -130,7 +143,7 @@ async def run_echo(users_count: int, waves: int) -> Result:
     # Only the baseline needs PTB directly; the quiz bot goes through the project's adapter.
     from telegram.ext import ApplicationBuilder, MessageHandler, filters
 
-    result = Result("echo (minimal PTB bot)")
+    result = Result("echo (minimal PTB bot)", users_count)
     async with FakeTelegramServer(bot_token=TOKEN) as server:
         app = (
             ApplicationBuilder()
@@ -168,15 +181,11 @@ async def run_echo(users_count: int, waves: int) -> Result:
                     server.send_text(user, f"hello {wave}")
                 await wait_each(server, wave_mark, users, replied)
                 result.wave_seconds.append(time.perf_counter() - started)
-            result.api_calls = server.mark() - mark
-            result.extra_updates = len(server.updates) - updates_before - waves * len(users)
+            result.count(server, mark, updates_before)
         finally:
             await app.updater.stop()
             await app.stop()
             await app.shutdown()
-        result.rejected = len(server.errors)
-    result.updates = waves * users_count
-    result.seconds = sum(result.wave_seconds)
     return result
 
 
@@ -198,7 +207,7 @@ def question_number(call: ApiCall) -> int | None:
 
 
 async def run_quiz(users_count: int, waves: int) -> Result:
-    result = Result("quiz (TelegramAdapter + App)")
+    result = Result("quiz (TelegramAdapter + App)", users_count)
     glossary = load_glossary()
     async with (
         throwaway_database("sqlite") as database_url,
@@ -262,14 +271,10 @@ async def run_quiz(users_count: int, waves: int) -> Result:
                 open_questions = await wait_each(server, wave_mark, users, asked)
                 if wave:
                     result.wave_seconds.append(time.perf_counter() - started)
-            result.api_calls = server.mark() - mark
-            result.extra_updates = len(server.updates) - updates_before - waves * len(users)
+            result.count(server, mark, updates_before)
         finally:
             await adapter.stop()
             await app.close()
-        result.rejected = len(server.errors)
-    result.updates = waves * users_count
-    result.seconds = sum(result.wave_seconds)
     return result
 
 

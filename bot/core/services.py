@@ -123,6 +123,7 @@ class Tries:
 class _Known:
     """What a batch of answers holds about a round whose question it closes."""
 
+    question: Question  # the one it closes, parsed
     players: list[PlayerState]
     tries: Tries
     names: dict[int, str]
@@ -207,12 +208,10 @@ class _Batch:
         return self.current[key]
 
     async def tries_at(self, uow: UnitOfWork, round_question_id: int) -> Tries:
+        """Tries at a question the batch's look-up did not cover (named by a platform handle)."""
         if round_question_id not in self.tries:
-            await self.load_tries(uow, [round_question_id])
+            self.tries.update(await Tries.load(uow, [round_question_id]))
         return self.tries[round_question_id]
-
-    async def load_tries(self, uow: UnitOfWork, round_question_ids: list[int]) -> None:
-        self.tries.update(await Tries.load(uow, round_question_ids))
 
 
 class QuizService:
@@ -491,6 +490,7 @@ class QuizService:
             # knows every try and player, and has the next question at hand.
             rq.status, rq.closed_at = "closed", now
             known = _Known(
+                question,
                 list(players.values()),
                 tries,
                 batch.names,
@@ -708,14 +708,15 @@ class QuizService:
     ) -> list[Reply]:
         """Post the result of a question just claimed closed, then ask the next or end.
         `known`: what the caller already holds about the round."""
-        question = Question.from_json(rq.question)
         following = None
         if known is None:
+            question = Question.from_json(rq.question)
             players = await uow.rounds.players(round_.id)
             tries = (await Tries.load(uow, [rq.id]))[rq.id]
             names = await uow.users.names([p.user_id for p in players])
         else:
-            players, tries, names, following = (
+            question, players, tries, names, following = (
+                known.question,
                 known.players,
                 known.tries,
                 known.names,

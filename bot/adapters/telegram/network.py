@@ -27,8 +27,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Bot API requests on the wire at once. Telegram takes 30 messages a second, so a handful in
-# flight keeps up even at 100 ms a round trip; more only slows httpcore's connection pool,
-# which walks every waiting request and open connection each time a request ends.
+# flight keeps up even at 100 ms a round trip; the transport keeps as many connections open.
 MAX_IN_FLIGHT = 8
 NETWORK_TRIES = 5
 FIRST_BACKOFF = 0.5  # seconds; doubles on each try: 0.5, 1, 2, 4

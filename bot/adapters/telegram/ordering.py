@@ -27,7 +27,7 @@ class PerUserOrder(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _user_id(update)
-        if key is None:  # nobody's (a poll's new vote counts): no order to keep
+        if key is None:  # nobody's (e.g. a channel post): no order to keep
             await coroutine
             return
         lock, users = self._locks.get(key, (None, 0))
