@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Integer, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core.events import ChatRef, Sender
+from bot.storage.bulk import as_arrays, rows_of
 from bot.storage.models import (
     GLOBAL_SCOPE,
     Answer,
@@ -83,6 +84,12 @@ _SAVE_QUESTION_STATE = (
     .where(RoundQuestion.__table__.c.id == bindparam("rq"))
     .values({f: bindparam(f) for f in QUESTION_STATE})
 )
+_QUESTION_STATES = rows_of(RoundQuestion.__table__, QUESTION_STATE, rq=Integer())
+_SAVE_QUESTION_STATES = (
+    update(RoundQuestion.__table__)
+    .where(RoundQuestion.__table__.c.id == _QUESTION_STATES.c.rq)
+    .values({f: _QUESTION_STATES.c[f] for f in QUESTION_STATE})
+)
 # Plain rows are read from the tables, not through the ORM entities: the ORM's compile and
 # loading steps cost a third more CPU per statement and give nothing for rows of columns.
 _USERS, _ANSWERS, _PLAYERS_T = User.__table__, Answer.__table__, RoundPlayer.__table__
@@ -138,9 +145,38 @@ _PLAYERS_OF = (
     .where(_PLAYERS_T.c.round_id.in_(bindparam("round_ids", expanding=True)))
 )
 _UPDATE_PLAYER = (
-    update(RoundPlayer.__table__)
-    .where(RoundPlayer.__table__.c.id == bindparam("player_id"))
+    update(_PLAYERS_T)
+    .where(_PLAYERS_T.c.id == bindparam("player_id"))
     .values({f: bindparam(f) for f in PLAYER_FIELDS})
+)
+NEW_PLAYER_FIELDS = ("round_id", "user_id", *PLAYER_FIELDS)
+_INSERT_PLAYERS = insert(_PLAYERS_T).from_select(
+    NEW_PLAYER_FIELDS, select(rows_of(_PLAYERS_T, NEW_PLAYER_FIELDS))
+)
+_PLAYER_ROWS = rows_of(_PLAYERS_T, PLAYER_FIELDS, player_id=Integer())
+_UPDATE_PLAYERS = (
+    update(_PLAYERS_T)
+    .where(_PLAYERS_T.c.id == _PLAYER_ROWS.c.player_id)
+    .values({f: _PLAYER_ROWS.c[f] for f in PLAYER_FIELDS})
+)
+ANSWER_COLUMNS = (
+    "dedup_key",
+    "user_id",
+    "chat_id",
+    "round_question_id",
+    "entry_id",
+    "question_type",
+    "given",
+    "option_index",
+    "correct",
+    "judged",
+    "points",
+    "response_ms",
+    "hints_used",
+    "created_at",
+)
+_INSERT_ANSWERS = insert(_ANSWERS).from_select(
+    ANSWER_COLUMNS, select(rows_of(_ANSWERS, ANSWER_COLUMNS))
 )
 # The dedup keys already recorded and the tries at open questions, in one look at answers.
 _ANSWERED = (
@@ -181,6 +217,11 @@ class _Repo:
         dialect = self.session.bind.dialect.name
         return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
+    @property
+    def _on_postgres(self) -> bool:
+        """Whether many rows go as arrays in one statement (bot.storage.bulk)."""
+        return self.session.bind.dialect.name == "postgresql"
+
     def _prepared(self, name: str, build):
         """A statement built once per dialect: the hot paths pass only their parameters, since
         constructing a statement costs more CPU than running it."""
@@ -195,7 +236,9 @@ class _Repo:
         the rows `missing(found)` lists are inserted first, ON CONFLICT covering a racing
         process. Two or three statements, however many rows."""
         found = {getattr(o, key): o for o in (await self.session.execute(find, params)).scalars()}
-        rows = missing(found)
+        # In key order: transactions inserting the same new rows then wait for each other
+        # instead of deadlocking on the unique index.
+        rows = sorted(missing(found), key=lambda row: row[key])
         if rows:
             insert_new = self._prepared(
                 entity.__tablename__,
@@ -372,7 +415,12 @@ class RoundRepository(_Repo):
         rows = [{"rq": rq.id, **{f: getattr(rq, f) for f in QUESTION_STATE}} for rq in questions]
         if not rows:
             return
-        await self.session.execute(_SAVE_QUESTION_STATE, rows)
+        if self._on_postgres:
+            await self.session.execute(
+                _SAVE_QUESTION_STATES, as_arrays(rows, ("rq", *QUESTION_STATE))
+            )
+        else:
+            await self.session.execute(_SAVE_QUESTION_STATE, rows)
         for rq, row in zip(questions, rows, strict=True):
             for f in QUESTION_STATE:
                 set_committed_value(rq, f, row[f])
@@ -400,8 +448,15 @@ class RoundRepository(_Repo):
 
     async def save_players(self, new: list[dict], changed: list[dict]) -> None:
         """Insert new player rows and update changed ones (by `player_id`), one statement each."""
+        if self._on_postgres:
+            if new:
+                await self.session.execute(_INSERT_PLAYERS, as_arrays(new, NEW_PLAYER_FIELDS))
+            if changed:
+                names = ("player_id", *PLAYER_FIELDS)
+                await self.session.execute(_UPDATE_PLAYERS, as_arrays(changed, names))
+            return
         if new:
-            await self.session.execute(insert(RoundPlayer.__table__), new)
+            await self.session.execute(insert(_PLAYERS_T), new)
         if changed:
             await self.session.execute(_UPDATE_PLAYER, changed)
 
@@ -443,7 +498,10 @@ class AnswerRepository(_Repo):
             values["dedup_key"] = clean_text(values["dedup_key"], 160)
         # Into the table, not the ORM entity: the ORM would split the rows into runs by which
         # columns are None (typed answers have no option), one INSERT per run.
-        await self.session.execute(insert(Answer.__table__), rows)
+        if self._on_postgres:
+            await self.session.execute(_INSERT_ANSWERS, as_arrays(rows, ANSWER_COLUMNS))
+        else:
+            await self.session.execute(insert(_ANSWERS), rows)
 
     async def tries_of(self, round_question_ids: list[int]) -> dict[int, list[tuple[int, bool]]]:
         return (await self.answered([], round_question_ids))[1]
@@ -467,40 +525,46 @@ class AnswerRepository(_Repo):
         return seen, tries
 
 
+# In the order of the keys the totals are summed by (scope, period, start, user), then the sums.
+SCORE_COLUMNS = ("chat_id", "period", "period_start", "user_id", "points", "correct", "answered")
+
+
 class ScoreRepository(_Repo):
     async def add_many(self, answers: list[tuple[int, int, int, bool, datetime]]) -> None:
         """Add (user id, chat id, points, right, when) answers to the totals in one statement,
         summed per row first (one row may not be upserted twice in a statement)."""
         totals: dict[tuple, list[int]] = {}
+        periods_of: dict[date, list[tuple[str, date]]] = {}  # the periods a day falls in
         for user_id, chat_id, points, correct, now in answers:
+            periods = periods_of.get(now.date())
+            if periods is None:
+                periods = periods_of[now.date()] = [(p, period_start(p, now)) for p in PERIODS]
             for scope in (chat_id, GLOBAL_SCOPE):
-                for period in PERIODS:
-                    key = (scope, period, period_start(period, now), user_id)
-                    row = totals.setdefault(key, [0, 0, 0])
+                for period, start in periods:
+                    row = totals.setdefault((scope, period, start, user_id), [0, 0, 0])
                     row[0] += points
                     row[1] += int(correct)
                     row[2] += 1
         if not totals:
             return
-        rows = [
-            {
-                "chat_id": scope,
-                "period": period,
-                "period_start": start,
-                "user_id": user_id,
-                "points": points,
-                "correct": correct,
-                "answered": answered,
-            }
-            for (scope, period, start, user_id), (points, correct, answered) in totals.items()
-        ]
-        await self.session.execute(self._prepared("score", self._score_upsert), rows)
+        # In key order, so that transactions adding to the same totals (a player's global
+        # ones) lock them in the same order and wait instead of deadlocking.
+        rows = [(*key, *sums) for key, sums in sorted(totals.items())]
+        upsert = self._prepared("score", self._score_upsert)
+        if self._on_postgres:
+            arrays = [list(column) for column in zip(*rows, strict=True)]
+            await self.session.execute(upsert, dict(zip(SCORE_COLUMNS, arrays, strict=True)))
+        else:
+            rows = [dict(zip(SCORE_COLUMNS, row, strict=True)) for row in rows]
+            await self.session.execute(upsert, rows)
 
     def _score_upsert(self):
         # Into the table, not the ORM entity: six rows per answer, and the ORM's bulk path
         # costs more per row than the statement itself.
         table = Score.__table__
         stmt = self._insert(table)
+        if self._on_postgres:
+            stmt = stmt.from_select(SCORE_COLUMNS, select(rows_of(table, SCORE_COLUMNS)))
         return stmt.on_conflict_do_update(
             index_elements=["chat_id", "period", "period_start", "user_id"],
             set_={

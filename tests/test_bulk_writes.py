@@ -1,0 +1,189 @@
+"""Rows a batch writes in one statement (arrays through unnest on PostgreSQL, executemany on
+SQLite) are stored exactly as given: Nones, booleans, aware times, odd text, sums per row."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.core.events import ChatRef, Sender
+from bot.storage.models import GLOBAL_SCOPE, Answer, Round, RoundPlayer, RoundQuestion, Score
+from bot.storage.repositories import ANSWER_COLUMNS
+
+NOW = datetime(2026, 11, 30, 23, 59, 30, tzinfo=UTC)  # a Monday: a week ends a day later
+
+
+async def _round_with_questions(uow, count: int = 3):
+    chat = await uow.chats.get_or_create(ChatRef("test", "bulk", "group", "Bulk"), NOW)
+    users = await uow.users.get_or_create_many(
+        "test", [Sender(str(i), f"User {i}") for i in range(3)], NOW
+    )
+    round_ = Round(chat_id=chat.id, status="running", mode="speed", total=count, started_at=NOW)
+    questions = [
+        RoundQuestion(position=i, entry_id=f"e{i}", question={"q": i}, status="pending")
+        for i in range(1, count + 1)
+    ]
+    await uow.rounds.add(round_, questions)
+    return chat, list(users.values()), round_, questions
+
+
+def _answer(key, user, chat, rq, **overrides) -> dict:
+    row = {
+        "dedup_key": key,
+        "user_id": user.id,
+        "chat_id": chat.id,
+        "round_question_id": rq.id,
+        "entry_id": rq.entry_id,
+        "question_type": "term_def",
+        "given": "B",
+        "option_index": 1,
+        "correct": True,
+        "judged": "exact",
+        "points": 750,
+        "response_ms": 1234,
+        "hints_used": 0,
+        "created_at": NOW,
+    }
+    return row | overrides
+
+
+async def test_answers_written_together_come_back_as_given(uow_factory):
+    async with uow_factory() as uow:
+        chat, users, _, questions = await _round_with_questions(uow)
+        rows = [
+            _answer("k:1", users[0], chat, questions[0]),
+            # a typed answer: no option, no response time, odd text, wrong
+            _answer(
+                "k:2",
+                users[1],
+                chat,
+                questions[0],
+                given="‮ évaluation 损失函数 \u200f",
+                option_index=None,
+                response_ms=None,
+                correct=False,
+                points=0,
+                judged="wrong",
+                question_type="fill",
+                created_at=NOW + timedelta(seconds=1),
+            ),
+            _answer("k:3", users[2], chat, questions[1], hints_used=2),
+        ]
+        await uow.answers.add_many([dict(r) for r in rows])
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = (await uow.session.execute(select(Answer).order_by(Answer.dedup_key))).scalars()
+        got = [{c: getattr(a, c) for c in ANSWER_COLUMNS} for a in stored]
+    assert got == rows
+
+
+async def test_players_and_question_states_written_together(uow_factory):
+    async with uow_factory() as uow:
+        _, users, round_, _ = await _round_with_questions(uow)
+        new = [
+            {
+                "round_id": round_.id,
+                "user_id": u.id,
+                "points": 100 * i,
+                "correct": i,
+                "answered": i + 1,
+                "streak": i,
+                "last_correct_position": i,
+                "first_answer_at": NOW + timedelta(seconds=i),
+            }
+            for i, u in enumerate(users)
+        ]
+        await uow.rounds.save_players(new, [])
+        await uow.commit()
+    async with uow_factory() as uow:
+        players = {
+            p.user_id: p for p in (await uow.session.execute(select(RoundPlayer))).scalars().all()
+        }
+        changed = [
+            {"player_id": players[users[0].id].id, **{k: new[0][k] for k in new[0]}, "points": 999}
+        ]
+        for row in changed:
+            del row["round_id"], row["user_id"]
+        await uow.rounds.save_players([], changed)
+        rqs = (
+            (await uow.session.execute(select(RoundQuestion).order_by(RoundQuestion.position)))
+            .scalars()
+            .all()
+        )
+        rqs[0].status, rqs[0].opened_at, rqs[0].closed_at = "closed", NOW, NOW
+        rqs[1].status, rqs[1].opened_at = "open", NOW
+        rqs[1].deadline = NOW + timedelta(seconds=20)
+        await uow.rounds.save_question_states(rqs[:2])
+        await uow.commit()
+    async with uow_factory() as uow:
+        points = dict(
+            (await uow.session.execute(select(RoundPlayer.user_id, RoundPlayer.points))).all()
+        )
+        states = (
+            await uow.session.execute(
+                select(
+                    RoundQuestion.status,
+                    RoundQuestion.opened_at,
+                    RoundQuestion.closed_at,
+                    RoundQuestion.deadline,
+                ).order_by(RoundQuestion.position)
+            )
+        ).all()
+    assert points == {users[0].id: 999, users[1].id: 100, users[2].id: 200}
+    assert [tuple(s) for s in states] == [
+        ("closed", NOW, NOW, None),
+        ("open", NOW, None, NOW + timedelta(seconds=20)),
+        ("pending", None, None, None),
+    ]
+
+
+async def test_scores_of_a_batch_are_summed_per_board_and_added_to_the_totals(uow_factory):
+    async with uow_factory() as uow:
+        chat, users, _, _ = await _round_with_questions(uow)
+        a, b = users[0].id, users[1].id
+        later = NOW + timedelta(minutes=1)  # Tuesday 1 December: same week, a new month
+        await uow.scores.add_many(
+            [
+                (a, chat.id, 500, True, NOW),
+                (a, chat.id, 0, False, NOW),
+                (b, chat.id, 700, True, NOW),
+            ]
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.scores.add_many([(a, chat.id, 600, True, later)])
+        await uow.commit()
+    async with uow_factory() as uow:
+        rows = (
+            await uow.session.execute(
+                select(
+                    Score.chat_id,
+                    Score.period,
+                    Score.period_start,
+                    Score.user_id,
+                    Score.points,
+                    Score.correct,
+                    Score.answered,
+                )
+            )
+        ).all()
+    got = {tuple(r[:4]): tuple(r[4:]) for r in rows}
+    week, november, december, ever = (
+        date(2026, 11, 30),
+        date(2026, 11, 1),
+        date(2026, 12, 1),
+        date(1970, 1, 1),
+    )
+    expected = {}
+    for scope in (chat.id, GLOBAL_SCOPE):
+        expected |= {
+            (scope, "week", week, a): (1100, 2, 3),
+            (scope, "month", november, a): (500, 1, 2),
+            (scope, "month", december, a): (600, 1, 1),
+            (scope, "all", ever, a): (1100, 2, 3),
+            (scope, "week", week, b): (700, 1, 1),
+            (scope, "month", november, b): (700, 1, 1),
+            (scope, "all", ever, b): (700, 1, 1),
+        }
+    assert got == expected
