@@ -9,7 +9,9 @@ so the closing edit is an ordinary message edit that works long after the intera
 Outbound from the clock (`send`): results, next questions and podiums go to the channel.
 
 Discord drops an interaction that is not acknowledged within 3 seconds: clicks are deferred at
-once, commands are deferred if the core takes longer than `DEFER_AFTER`.
+once, commands are deferred if the core takes longer than `DEFER_AFTER`. Every interaction gets
+an answer, also those discord.py would drop (`on_interaction`): a forged or stale button, a modal
+submitted after a restart. Errors get an ephemeral apology (`apologize`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ from discord.ext import commands
 
 from bot.adapters.discord.bot import QuizTranslator, build_bot
 from bot.adapters.discord.commands import QuizCommands
-from bot.adapters.discord.components import DYNAMIC_ITEMS, AnswerModal
+from bot.adapters.discord.components import (
+    DYNAMIC_ITEMS,
+    AnswerModal,
+    is_our_button,
+    modal_ref,
+    typed_answer,
+)
 from bot.adapters.discord.render import (
     Payload,
     closed_question,
@@ -104,22 +112,50 @@ class Responder:
     def __init__(self, interaction: discord.Interaction) -> None:
         self.interaction = interaction
         self.deferred_private: bool | None = None  # set while a deferral waits to be filled
+        self.gone = False  # Discord no longer knows the interaction (it expired)
 
     @property
     def pending(self) -> bool:
         """Nothing was said yet: Discord still shows "thinking", or nothing at all."""
+        if self.gone:
+            return False
         return not self.interaction.response.is_done() or self.deferred_private is not None
 
     @property
     def can_speak_publicly(self) -> bool:
+        if self.gone:
+            return False
         return not self.interaction.response.is_done() or self.deferred_private is False
 
     async def defer(self, *, private: bool) -> None:
-        if not self.interaction.response.is_done():
+        if self.gone or self.interaction.response.is_done():
+            return
+        try:
             await self.interaction.response.defer(ephemeral=private, thinking=True)
-            self.deferred_private = private
+        except discord.NotFound as err:
+            self._lost(err)
+            return
+        self.deferred_private = private
+
+    def _lost(self, err: discord.NotFound) -> None:
+        # 10062 Unknown interaction (answered after its 3 s) or an unknown token: raising here
+        # would drop the rest of the replies, e.g. the question of a round that has started.
+        log.warning(
+            "interaction %s is gone (%s); going on in the channel", self.interaction.id, err
+        )
+        self.gone = True
 
     async def say(self, body: Payload, *, private: bool) -> None:
+        if not self.gone:
+            try:
+                await self._say(body, private=private)
+                return
+            except discord.NotFound as err:
+                self._lost(err)
+        if not private:  # a private reply has nowhere else to go
+            await channel_of(self.interaction).send(**body.kwargs())
+
+    async def _say(self, body: Payload, *, private: bool) -> None:
         response = self.interaction.response
         if not response.is_done():
             await response.send_message(ephemeral=private, **body.kwargs())
@@ -179,6 +215,7 @@ class DiscordAdapter:
         await bot.tree.set_translator(QuizTranslator())
         await bot.add_cog(QuizCommands(self))
         bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        bot.add_listener(self.on_interaction, "on_interaction")
         await bot.tree.sync()
         self._set_up.set()
 
@@ -283,6 +320,40 @@ class DiscordAdapter:
 
         await self._answer(interaction, event)
 
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Every interaction passes here too (discord.py's `on_interaction`). Answer those that
+        discord.py drops without a word: modal submissions (no modal is stored, see
+        AnswerModal) and clicks on a custom_id that none of our buttons claims (forged, or
+        left by another version of the bot)."""
+        data: dict = interaction.data or {}  # type: ignore[assignment]
+        if interaction.type is discord.InteractionType.modal_submit:
+            await self.on_modal(interaction, data.get("custom_id"), data.get("components"))
+        elif interaction.type is discord.InteractionType.component:
+            if not is_our_button(data.get("custom_id")):
+                await self.refuse(interaction)
+
+    async def on_modal(
+        self, interaction: discord.Interaction, custom_id: object, components: object
+    ) -> None:
+        try:
+            ref = modal_ref(custom_id)
+            if ref is None:
+                await self.refuse(interaction)
+                return
+            await self.on_typed(interaction, ref, typed_answer(components))
+        except Exception as error:
+            await self.apologize(interaction, error)
+
+    async def refuse(self, interaction: discord.Interaction) -> None:
+        """A button or form naming nothing the core knows: say so, privately."""
+        custom_id = (interaction.data or {}).get("custom_id")
+        log.info("interaction %s names nothing of ours: %.120r", interaction.id, custom_id)
+        try:
+            text = t(interface_lang(str(interaction.locale)), "answer.unknown_question")
+            await Responder(interaction).say(Payload(content=text), private=True)
+        except Exception as error:
+            await self.apologize(interaction, error)
+
     async def on_answer_button(self, interaction: discord.Interaction, ref: str) -> None:
         try:
             posted = self._questions.get(ref)
@@ -296,7 +367,8 @@ class DiscordAdapter:
     ) -> None:
         """A yes/no button of a confirmation: take the buttons off, then run the command."""
         try:
-            if not words:
+            if not words:  # the template wants a word; still, never leave a click unanswered
+                await self.refuse(interaction)
                 return
             await interaction.response.edit_message(view=None)
             responder = Responder(interaction)
@@ -323,6 +395,8 @@ class DiscordAdapter:
             chat = chat_of(interaction)
             responder = Responder(interaction)
             await responder.defer(private=not chat.is_private)
+            if responder.gone:
+                return  # the user was told the interaction failed: the answer must not count
             replies = await self._hub.handle(make_event(chat, sender_of(interaction), self._now()))
             await self._render_all(interaction, responder, replies)
         except Exception as error:

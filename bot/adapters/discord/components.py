@@ -3,8 +3,10 @@
 Every button is a `DynamicItem`: what it means lives in its custom_id (`<ref>:<option>`,
 `<ref>:answer`, `cmd:<command words>`, where the question ref is `rq:<round question id>` or
 `pr:<practice item id>`), so clicks keep working after a restart and no view state is held in
-memory. The handlers themselves live on the adapter (`interaction.client
-.adapter`); discord.py only logs errors raised by a dynamic item, so the adapter catches them.
+memory. The answer modal works the same way (`<ref>:modal:<nonce>`): it is not stored, and the
+adapter reads every modal submission itself (`modal_ref`, `typed_answer`). The handlers live on
+the adapter (`interaction.client.adapter`); discord.py only logs errors raised by a dynamic
+item and silently drops interactions nothing claims, so the adapter catches and answers both.
 """
 
 from __future__ import annotations
@@ -22,8 +24,42 @@ if TYPE_CHECKING:
     from bot.adapters.discord.adapter import DiscordAdapter
 
 ANSWER_FIELD = "answer"  # fixed custom_id of the modal's text field
-MODAL_TIMEOUT = 15 * 60  # seconds a modal may stay open before its handler is dropped
 REF = r"(?P<ref>(?:rq|pr):[0-9]{1,19})"
+OPTION_ID = re.compile(REF + r":(?P<option>[0-9])")
+ANSWER_ID = re.compile(REF + r":answer")
+# At least one word: "cmd:   " would make a CommandButton whose own id ("cmd:") fails this
+# template, an error inside discord.py that leaves the click unanswered.
+COMMAND_ID = re.compile(r"cmd:(?=[ ]*[a-z0-9])(?P<words>[a-z0-9 ]{1,90})")
+MODAL_ID = re.compile(REF + r":modal:[0-9a-f]{12}")
+
+
+def is_our_button(custom_id: object) -> bool:
+    """Whether one of the dynamic items below claims this custom_id (discord.py matches them
+    with `fullmatch` too); any other click would get no answer at all from discord.py."""
+    return isinstance(custom_id, str) and any(
+        p.fullmatch(custom_id) for p in (OPTION_ID, ANSWER_ID, COMMAND_ID)
+    )
+
+
+def modal_ref(custom_id: object) -> str | None:
+    """The question ref of an answer modal's custom_id, or None for anything else."""
+    match = MODAL_ID.fullmatch(custom_id) if isinstance(custom_id, str) else None
+    return match["ref"] if match else None
+
+
+def typed_answer(components: object) -> str:
+    """The text of the answer field in a modal submission's components (action rows or
+    labels around text inputs); "" when it is missing or malformed."""
+    stack = [components]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, dict):
+            if node.get("custom_id") == ANSWER_FIELD and isinstance(node.get("value"), str):
+                return node["value"]
+            stack.extend(node.get(key) for key in ("components", "component") if key in node)
+    return ""
 
 
 def adapter_of(interaction: discord.Interaction) -> DiscordAdapter:
@@ -32,7 +68,7 @@ def adapter_of(interaction: discord.Interaction) -> DiscordAdapter:
 
 class OptionButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=re.compile(REF + r":(?P<option>[0-9])"),
+    template=OPTION_ID,
 ):
     """One multiple-choice option, labelled A, B, C...; the option text is in the embed."""
 
@@ -67,7 +103,7 @@ class OptionButton(
 
 class AnswerButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=re.compile(REF + r":answer"),
+    template=ANSWER_ID,
 ):
     """Opens the modal where a typed answer is written (no Message Content intent needed)."""
 
@@ -94,7 +130,7 @@ class AnswerButton(
 
 class CommandButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=re.compile(r"cmd:(?P<words>[a-z0-9 ]{1,90})"),
+    template=COMMAND_ID,
 ):
     """Sends a command when clicked: the yes/no buttons of a `Confirm` reply."""
 
@@ -123,13 +159,15 @@ DYNAMIC_ITEMS = (OptionButton, AnswerButton, CommandButton)
 
 
 class AnswerModal(discord.ui.Modal):
-    """A text field for a typed question. The custom_id is unique per opening, so two members
-    typing at once never share (and close) one modal handler."""
+    """A text field for a typed question. It is finished before it is sent, so discord.py
+    does not keep it: a modal kept in memory is lost by a restart (or its timeout), and
+    discord.py drops its submission unanswered. The adapter's `on_modal` handles every
+    submission by its custom_id instead, like the buttons."""
 
     def __init__(self, ref: str, lang: str) -> None:
         super().__init__(
             title=t(lang, "discord.modal.title")[:45],
-            timeout=MODAL_TIMEOUT,
+            timeout=None,
             custom_id=f"{ref}:modal:{os.urandom(6).hex()}",
         )
         self.ref = ref
@@ -140,9 +178,4 @@ class AnswerModal(discord.ui.Modal):
             max_length=200,
         )
         self.add_item(self.answer)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        await adapter_of(interaction).on_typed(interaction, self.ref, self.answer.value)
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
-        await adapter_of(interaction).apologize(interaction, error)
+        self.stop()  # not stored by send_modal: see the class docstring
