@@ -442,23 +442,11 @@ async def test_a_connection_lost_mid_batch_leaves_each_answer_whole_or_apologise
 
 # The batch's COMMIT reaches the server and takes effect, and the connection dies before the
 # bot hears so: the bot cannot tell this from a COMMIT that never arrived.
-LOST_REPLY_BUG = (
-    "A batch whose COMMIT took effect but whose reply was lost is retried answer by answer "
-    "(GroupCommit._run -> QuizService._answer_alone); each retry finds its dedup key recorded "
-    "and returns [] (QuizService._answer_in: `if key in batch.seen: return []`), so users "
-    "whose answers were stored and scored are told nothing at all."
-)
-
-
 @pytest.mark.parametrize(
     "outage_lasts",
     [
         pytest.param(True, id="outage-lasts"),
-        pytest.param(
-            False,
-            id="back-at-once",
-            marks=pytest.mark.xfail(strict=True, reason=LOST_REPLY_BUG),
-        ),
+        pytest.param(False, id="back-at-once"),
     ],
 )
 async def test_a_batch_whose_commit_reply_is_lost_is_stored_once_and_told(env, clock, outage_lasts):
@@ -475,8 +463,16 @@ async def test_a_batch_whose_commit_reply_is_lost_is_stored_once_and_told(env, c
     mine = {a[0]: a for a in answers if a[4] == ask.round_question_id}
     assert sorted(mine) == sorted(dedup_key(e) for e in events)
     assert await question_states(env.uow, round_id) == ["closed", "closed", "open"]
-    # Redelivered, or answered again by a new click: never scored twice.
+    # Redelivered, or answered again by a new click: never scored twice. A user who got the
+    # apology although the answer was stored learns, once, what it earned.
     again = await asyncio.gather(*(env.dispatcher.dispatch(e) for e in events))
+    if outage_lasts:
+        for e, replies in zip(events, again, strict=True):
+            feedback = [r for r in replies if isinstance(r, AnswerFeedback)]
+            assert [(f.points, f.correct) for f in feedback] == [
+                (mine[dedup_key(e)][5], bool(mine[dedup_key(e)][6]))
+            ]
+        again = await asyncio.gather(*(env.dispatcher.dispatch(e) for e in events))
     assert again == [[]] * len(events)
     clicks = [
         OptionAnswer(
@@ -504,6 +500,13 @@ async def test_a_batch_whose_commit_reply_is_lost_is_stored_once_and_told(env, c
             assert [(f.points, f.correct) for f in feedback] == [
                 (mine[dedup_key(e)][5], bool(mine[dedup_key(e)][6]))
             ]
+        # The close the batch brought is told once, by its last answer: the result of
+        # question 2 and question 3, which the round moved on to.
+        closes = [[type(r).__name__ for r in replies][1:] for replies in first]
+        assert closes == [[]] * (len(events) - 1) + [["QuestionResult", "AskQuestion"]]
+        result, following = first[-1][1:]
+        assert result.round_question_id == ask.round_question_id
+        assert following.position == 3
 
 
 # ------------------------------------------------------------------ 2. idle outage
@@ -666,23 +669,9 @@ async def wait_for(condition, seconds: float = 5.0) -> None:
         await asyncio.sleep(0.02)
 
 
-LOST_TICK_REPLY_BUG = (
-    "QuizService.tick closed question 1 and opened question 2 and its COMMIT took effect, but "
-    "the reply was lost: Hub._wake logs the error and retries the same Wakeup a second later; "
-    "that tick finds the round at question 2, not yet due, and returns [], so question 1's "
-    "result and question 2 are never posted, and Hub._arm([]) arms no timer for question 2: "
-    "the round stalls (until a restart's resume closes an unseen question)."
-)
-
-
 @pytest.mark.parametrize(
     "lost",
-    [
-        "connection",
-        pytest.param(
-            "commit-reply", marks=pytest.mark.xfail(strict=True, reason=LOST_TICK_REPLY_BUG)
-        ),
-    ],
+    ["connection", "commit-reply"],
 )
 async def test_a_question_whose_timer_fires_during_an_outage_closes_once_after_it(env, clock, lost):
     adapter = RecordingAdapter()

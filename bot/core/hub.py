@@ -120,24 +120,30 @@ class Hub:
                 if wakeup is not None:
                     self._schedule(wakeup)
 
-    def _schedule(self, wakeup: Wakeup) -> None:
+    def _schedule(self, wakeup: Wakeup, failed: tuple[datetime, ...] = ()) -> None:
         if self._closed:
             return
         old = self._timers.get(wakeup.round_id)
         if old is not None and not old.done() and old is not asyncio.current_task():
             old.cancel()
-        self._timers[wakeup.round_id] = asyncio.create_task(self._wake(wakeup))
+        self._timers[wakeup.round_id] = asyncio.create_task(self._wake(wakeup, failed))
 
-    async def _wake(self, wakeup: Wakeup) -> None:
+    async def _wake(self, wakeup: Wakeup, failed: tuple[datetime, ...] = ()) -> None:
+        """`failed`: the times of earlier tries that failed."""
         delay = (wakeup.at - self.clock()).total_seconds()
         if delay > 0:
             await asyncio.sleep(delay)
+        now = self.clock()
         try:
-            replies = await self.quiz.tick(wakeup.round_id, self.clock())
+            replies = await self.quiz.tick(wakeup.round_id, now)
+            if not replies and failed:
+                # A try that failed may have closed the question all the same, its COMMIT
+                # taking effect as the connection died: its replies were never sent.
+                replies = await self.quiz.replay_close(wakeup.round_id, failed)
         except Exception:
             log.exception("closing a question of round %s failed; retrying", wakeup.round_id)
             await asyncio.sleep(1)
-            self._schedule(wakeup)
+            self._schedule(wakeup, (*failed, now))
             return
         await self.deliver(replies)
         await self._arm(replies)

@@ -138,6 +138,7 @@ class _Batch:
     by_id: dict[int, tuple[RoundQuestion, Round, Chat]] = field(default_factory=dict)
     chats: dict[tuple[str, str], tuple[Chat, Round | None]] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
+    recorded: set[str] = field(default_factory=set)  # the dedup keys this batch records
     # Round id -> user id -> the player's standing, changed in place as answers come (the
     # engine reads the same objects); `player_ids` holds the rows that exist already.
     players: dict[int, dict[int, PlayerState]] = field(default_factory=dict)
@@ -225,6 +226,9 @@ class QuizService:
         self.generator = QuestionGenerator(glossary, seed=self.rng.randrange(2**32))
         self._answers = GroupCommit(self._answer_batch, self._answer_alone)
         self._refs = GroupCommit(self._set_platform_refs, self._set_platform_ref_alone)
+        # Dedup keys of answers whose COMMIT failed on the way back: stored or not, their
+        # users have not been told (see _answer_batch).
+        self._unheard: set[str] = set()
 
     # ------------------------------------------------------------------ start
 
@@ -371,7 +375,15 @@ class QuizService:
             with uow.session.no_autoflush:
                 results = [await self._answer_in(uow, batch, event) for event in events]
                 await self._write(uow, batch)
-            await uow.commit()
+            try:
+                await uow.commit()
+            except Exception:
+                # It may have taken effect all the same (the reply lost on the way back):
+                # the retries tell these answers what they earned, once, instead of taking
+                # them for redeliveries.
+                self._unheard |= batch.recorded
+                raise
+        self._unheard -= batch.recorded  # told now
         return results
 
     async def _look_up(self, uow: UnitOfWork, events: list[TextAnswer | OptionAnswer]) -> _Batch:
@@ -424,9 +436,12 @@ class QuizService:
     ) -> list[Reply]:
         now = event.at
         key = dedup_key(event)
-        if key in batch.seen:
-            return []  # a redelivered update: it was counted once already
         user = batch.users[(event.chat.platform, event.sender.platform_user_id)]
+        if key in batch.seen:
+            if key in self._unheard:
+                self._unheard.discard(key)
+                return await self._retold(uow, batch, event, user)
+            return []  # a redelivered update: it was counted once already
         found = await self._find_question(uow, batch, event, user)
         if isinstance(found, list):
             return found
@@ -447,6 +462,7 @@ class QuizService:
             return self._not_scored(chat_ref, mine, decision.verdict, event)
 
         batch.seen.add(key)
+        batch.recorded.add(key)
         tries.add(user.id, grade.correct)
         batch.answers.append(
             {
@@ -723,20 +739,9 @@ class QuizService:
                 known.next_question,
             )
         self._settle(players, tries.by_user, rq)
-        right = tries.right
         table = self._table(players, names)
         replies: list[Reply] = [
-            QuestionResult(
-                chat_ref,
-                render.result_text(
-                    lang, question, [names.get(u, "?") for u in right], table[:3], round_.solo
-                ),
-                round_question_id=rq.id,
-                question=question,
-                lang=lang,
-                winners=tuple(names.get(u, "?") for u in right),
-                top=tuple(table[:3]),
-            )
+            self._result(chat_ref, lang, round_, rq, question, tries, names, table)
         ]
         state = RoundState(
             round_.id,
@@ -755,6 +760,28 @@ class QuizService:
         else:
             replies.append(self._end(round_, chat_ref, lang, table, step.value, now))
         return replies
+
+    @staticmethod
+    def _result(
+        chat_ref: ChatRef,
+        lang: str,
+        round_: Round,
+        rq: RoundQuestion,
+        question: Question,
+        tries: Tries,
+        names: dict[int, str],
+        table: list[Standing],
+    ) -> QuestionResult:
+        winners = [names.get(u, "?") for u in tries.right]
+        return QuestionResult(
+            chat_ref,
+            render.result_text(lang, question, winners, table[:3], round_.solo),
+            round_question_id=rq.id,
+            question=question,
+            lang=lang,
+            winners=tuple(winners),
+            top=tuple(table[:3]),
+        )
 
     @staticmethod
     def _settle(
@@ -784,6 +811,12 @@ class QuizService:
         round_.status = "finished" if reason != "stopped" else "stopped"
         round_.end_reason = reason
         round_.ended_at = now
+        return self._round_over(round_, chat_ref, lang, table, reason)
+
+    @staticmethod
+    def _round_over(
+        round_: Round, chat_ref: ChatRef, lang: str, table: list[Standing], reason: str
+    ) -> RoundOver:
         return RoundOver(
             chat_ref,
             render.round_over_text(lang, reason, table, round_.solo),
@@ -806,6 +839,83 @@ class QuizService:
             )
             for i, s in enumerate(states, start=1)
         ]
+
+    # ------------------------------------------------------------------ lost replies
+    # A COMMIT can take effect while the bot hears it fail (the connection dies on the way
+    # back). The retry then finds the work done, and the replies of that work would be lost:
+    # a question closed and the next opened that nobody is shown stalls a round. They are
+    # rebuilt from the database, for work this process's failed try is known to have done.
+
+    async def replay_close(self, round_id: int, tried_at: tuple[datetime, ...]) -> list[Reply]:
+        """The replies of a tick that failed at one of `tried_at` but closed a question all
+        the same (its close time is the tick's), as the tick would have given them."""
+        async with self.uow(read_only=True) as uow:
+            rq = await uow.rounds.closed_at(round_id, tried_at)
+            if rq is None:
+                return []
+            round_ = await uow.rounds.get(round_id, lock=False)
+            chat = await uow.chats.get(round_.chat_id) if round_ else None
+            if round_ is None or chat is None:
+                return []
+            return await self._replay(uow, chat, round_, rq, chat_lang(chat))
+
+    async def _retold(
+        self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer, user: User
+    ) -> list[Reply]:
+        """An answer of a failed batch that the batch stored after all: what it earned, and
+        the close it brought (it was the question's last answer, at its close time)."""
+        stored = await uow.answers.stored(dedup_key(event))
+        if stored is None or stored.round_question_id is None:
+            return []
+        rq = await uow.rounds.question(stored.round_question_id)
+        chat = await uow.chats.get(stored.chat_id)
+        round_ = await uow.rounds.get(rq.round_id, lock=False) if rq else None
+        if rq is None or chat is None or round_ is None:
+            return []
+        chat_ref = self._chat_ref(chat, event.chat)
+        question = batch.question(rq)
+        grade, option = grade_event(self.grader, event, question)
+        mine = personal_lang(chat, user)
+        replies: list[Reply] = [
+            self._feedback(
+                chat_ref,
+                mine,
+                question,
+                grade,
+                option,
+                stored.points,
+                event,
+                can_retry=rq.status == "open",
+            )
+        ]
+        closed_by_it = rq.status == "closed" and rq.closed_at == stored.created_at
+        if closed_by_it and await uow.answers.last_id(rq.id) == stored.id:
+            replies += await self._replay(uow, chat, round_, rq, chat_lang(chat, user))
+        return replies
+
+    async def _replay(
+        self, uow: UnitOfWork, chat: Chat, round_: Round, rq: RoundQuestion, lang: str
+    ) -> list[Reply]:
+        """The result of `rq`, just closed, and the question the round moved on to or its
+        end, as `_close_and_advance` gave them."""
+        chat_ref = self._chat_ref(chat, ChatRef(chat.platform, chat.platform_chat_id))
+        players = await uow.rounds.players(round_.id)  # settled by the close
+        tries = (await Tries.load(uow, [rq.id]))[rq.id]
+        names = await uow.users.names([p.user_id for p in players])
+        table = self._table(players, names)
+        question = Question.from_json(rq.question)
+        replies: list[Reply] = [
+            self._result(chat_ref, lang, round_, rq, question, tries, names, table)
+        ]
+        if round_.status == "running" and round_.position == rq.position + 1:
+            following = await uow.rounds.question_at(round_.id, round_.position)
+            if following is not None and following.status == "open":
+                replies.append(self._ask(round_, following, chat_ref, lang))
+        elif round_.status != "running" and round_.position == rq.position:
+            replies.append(
+                self._round_over(round_, chat_ref, lang, table, round_.end_reason or "done")
+            )
+        return replies
 
     # ------------------------------------------------------------------ hints, stop
 

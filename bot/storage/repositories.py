@@ -394,6 +394,21 @@ class RoundRepository(_Repo):
     async def question(self, round_question_id: int) -> RoundQuestion | None:
         return await self.session.get(RoundQuestion, round_question_id)
 
+    async def closed_at(self, round_id: int, times: tuple[datetime, ...]) -> RoundQuestion | None:
+        """The question of a round closed at one of these times, if any."""
+        if not times:
+            return None
+        found = await self.session.execute(
+            select(RoundQuestion)
+            .where(
+                RoundQuestion.round_id == round_id,
+                RoundQuestion.status == "closed",
+                RoundQuestion.closed_at.in_(times),
+            )
+            .limit(1)
+        )
+        return found.scalar_one_or_none()
+
     async def question_by_ref(self, ref: str) -> RoundQuestion | None:
         if not is_clean_ref(ref):
             return None  # forged: nothing like it was ever stored
@@ -502,6 +517,18 @@ class AnswerRepository(_Repo):
             await self.session.execute(_INSERT_ANSWERS, as_arrays(rows, ANSWER_COLUMNS))
         else:
             await self.session.execute(insert(_ANSWERS), rows)
+
+    async def stored(self, dedup_key: str) -> Answer | None:
+        key = clean_text(dedup_key, 160)
+        found = await self.session.execute(select(Answer).where(Answer.dedup_key == key))
+        return found.scalar_one_or_none()
+
+    async def last_id(self, round_question_id: int) -> int | None:
+        """The id of the last answer recorded for a question."""
+        found = await self.session.execute(
+            select(func.max(Answer.id)).where(Answer.round_question_id == round_question_id)
+        )
+        return found.scalar_one()
 
     async def tries_of(self, round_question_ids: list[int]) -> dict[int, list[tuple[int, bool]]]:
         return (await self.answered([], round_question_ids))[1]
