@@ -2,8 +2,9 @@
 
 The real python-telegram-bot `Application` talks HTTP to this server exactly as it would to
 api.telegram.org (point it here with `base_url(server.api_url)`), so tests exercise the whole
-parsing path. Tests play the users (`send_text`, `reply_text`, `answer_poll`, `click`) and
-observe what the bot did (`calls`, `wait_for`, `messages_in`). The server checks Telegram's
+parsing path. Tests play the users (`send_text`, `reply_text`, `answer_poll`, `click`,
+`forge_click`) and observe what the bot did (`calls`, each with its times, `wait_for`,
+`messages_in`); `fail_next` makes calls fail or answer late. The server checks Telegram's
 limits and records every violation in `errors`, so a test can assert the bot never broke one.
 
 This module speaks only HTTP/JSON: it does not import `telegram`. See
@@ -121,6 +122,10 @@ class ApiCall:
     result: Any = None
     error: str | None = None
     injected: bool = False  # the failure came from fail_next, not from a broken rule
+    # time.monotonic() when the request arrived and when the server answered it (later than
+    # `at` by a fail_next delay): a test can tell how long the bot waited between two tries.
+    at: float = 0.0
+    answered_at: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -149,6 +154,7 @@ class _Failure:
     retry_after: float | None
     delay: float
     chat_id: int | str | None
+    where: Callable[[JSON], bool] | None = None
 
 
 @dataclass
@@ -546,6 +552,14 @@ class FakeTelegramServer:
         self._queue({"callback_query": query})
         return copy.deepcopy(query)
 
+    def forge_click(self, user: FakeUser, message: JSON, data: str) -> JSON:
+        """A hostile client's click on a button of `message` carrying any callback `data`
+        (Telegram's buttons carry at most 64 bytes; a forged query is not bound by them). The
+        message is given that button first, as if the bot had sent it. Returns the query."""
+        stored = self._message(message["chat"]["id"], message["message_id"])
+        stored["reply_markup"] = {"inline_keyboard": [[{"text": "?", "callback_data": data}]]}
+        return self.click(user, stored, data=data)
+
     def push_update(self, update: JSON) -> JSON:
         """Queue any update body, e.g. {"my_chat_member": {...}}; update_id is added."""
         return self._queue({k: copy.deepcopy(v) for k, v in update.items() if k != "update_id"})
@@ -658,8 +672,10 @@ class FakeTelegramServer:
         delay: float = 0.0,
         times: int = 1,
         chat_id: int | str | None = None,
+        where: Callable[[JSON], bool] | None = None,
     ) -> None:
-        """Make the next `times` calls to `method` (in `chat_id`, if given) fail.
+        """Make the next `times` calls to `method` (in `chat_id`, and whose parameters
+        `where(params)` accepts, if given) fail.
 
         `retry_after` alone means 429 with parameters.retry_after (a float is fine for PTB;
         Telegram sends ints). `delay` alone means answer normally but late: the call still
@@ -667,7 +683,7 @@ class FakeTelegramServer:
         to 500."""
         if status is None:
             status = 429 if retry_after is not None else (None if delay else 500)
-        failure = _Failure(status, description, retry_after, delay, chat_id)
+        failure = _Failure(status, description, retry_after, delay, chat_id, where)
         self._failures.setdefault(method.lower(), []).extend([failure] * times)
 
     # ------------------------------------------------------------------ update queue
@@ -767,6 +783,7 @@ class FakeTelegramServer:
         name = request.match_info["method"]
         method, handler = self._handlers.get(name.lower(), (name, None))
         params, files = await _read_params(request)
+        arrived = time.monotonic()
         failure = self._take_failure(method, params)
         if failure and failure.delay:
             await asyncio.sleep(failure.delay)
@@ -781,13 +798,19 @@ class FakeTelegramServer:
             if not isinstance(exc, ApiError):  # a bug or a gap in the fake: show it in errors
                 exc = ApiError(500, f"Internal Server Error: fake server raised {exc!r}")
             call = self._record(
-                method, params, files, exc.status, error=exc.description, injected=injected
+                method,
+                params,
+                files,
+                exc.status,
+                error=exc.description,
+                injected=injected,
+                at=arrived,
             )
             if not injected:
                 self.errors.append(call)
             return _reply(exc)
         if method != "getUpdates":
-            self._record(method, params, files, 200, result=copy.deepcopy(result))
+            self._record(method, params, files, 200, result=copy.deepcopy(result), at=arrived)
         else:
             self.get_updates_count += 1
         return web.json_response({"ok": True, "result": result})
@@ -795,12 +818,16 @@ class FakeTelegramServer:
     def _take_failure(self, method: str, params: JSON) -> _Failure | None:
         queue = self._failures.get(method.lower(), [])
         for i, failure in enumerate(queue):
-            if failure.chat_id is None or _same(params.get("chat_id"), failure.chat_id):
+            if failure.chat_id is not None and not _same(params.get("chat_id"), failure.chat_id):
+                continue
+            if failure.where is None or failure.where(params):
                 return queue.pop(i)
         return None
 
     def _record(self, method: str, params: JSON, files: dict, status: int, **kw: Any) -> ApiCall:
-        call = ApiCall(len(self.calls), method, params, files, status, **kw)
+        call = ApiCall(
+            len(self.calls), method, params, files, status, answered_at=time.monotonic(), **kw
+        )
         self.calls.append(call)
         self._calls_changed.fire()
         return call

@@ -80,6 +80,7 @@ class TelegramAdapter:
         rate_limiter: BaseRateLimiter | None = None,
         poll_timeout: float = 30,
         admin_cache_seconds: float = 60,
+        read_timeout: float = 20,
     ) -> None:
         self.settings = settings
         self.hub = hub
@@ -92,7 +93,11 @@ class TelegramAdapter:
             .base_file_url(settings.telegram_base_file_url)
             .rate_limiter(rate_limiter or QuizRateLimiter())
             # write_timeout: photo uploads; the pool holds what network.MAX_IN_FLIGHT lets out
-            .request(AiohttpRequest(connection_pool_size=MAX_IN_FLIGHT, write_timeout=30))
+            .request(
+                AiohttpRequest(
+                    connection_pool_size=MAX_IN_FLIGHT, read_timeout=read_timeout, write_timeout=30
+                )
+            )
             .get_updates_request(AiohttpRequest(connection_pool_size=1))
             .concurrent_updates(PerUserOrder())
             .build()
@@ -189,6 +194,9 @@ class TelegramAdapter:
         except Forbidden as err:  # the user blocked the bot, or it left the group
             log.warning("telegram: cannot post a %s: %s", type(reply).__name__, err)
             return None
+        except TimedOut:  # as in _render_all: not resent, it may have been posted
+            log.warning("telegram: sending a %s timed out", type(reply).__name__)
+            return None
 
     # ------------------------------------------------------------------ inbound
 
@@ -241,6 +249,13 @@ class TelegramAdapter:
                 return
             # The core's own name when this process posted it: no look-up by message id.
             ref = self.outbox.question_of(chat.id, original.message_id)
+            if ref is None:  # perhaps a question whose post timed out (Telegram posted it)
+                adopted = self.outbox.adopt_unsure_typed(
+                    chat.id, original.message_id, original.text
+                )
+                if adopted is not None:
+                    await self.hub.posted(*adopted)
+                    ref = self.outbox.question_of(chat.id, original.message_id)
             ref = ref or f"tg:msg:{chat.id}:{original.message_id}"
         event = TextAnswer(
             _chat_ref(chat),
@@ -257,6 +272,11 @@ class TelegramAdapter:
         if answer is None or answer.user is None or not answer.option_ids:
             return  # a retracted vote, or a vote cast as a chat: nothing to score
         posted = self.outbox.poll_voted(answer.poll_id)
+        if posted is None:  # perhaps a poll whose post timed out (Telegram posted it)
+            adopted = self.outbox.adopt_unsure_poll(answer.poll_id, answer.user.id)
+            if adopted is not None:
+                await self.hub.posted(*adopted)
+                posted = self.outbox.poll_voted(answer.poll_id)
         if posted is not None:
             kind = "private" if posted.private else "group"
             chat_ref = ChatRef(self.platform, str(posted.chat_id), kind)
@@ -292,7 +312,9 @@ class TelegramAdapter:
         sender = _sender(query.from_user, is_admin)
         event_id, now = f"cb:{query.id}", self.hub.clock()
         if kind == "cmd":
-            event = Command(chat_ref, sender, event_id, now, name=words[0], args=words[1:])
+            # Lower case, as Command promises and parse_command gives: the data may be forged.
+            name = words[0].lower()
+            event = Command(chat_ref, sender, event_id, now, name=name, args=words[1:])
             if is_admin is False:
                 # A member who may not do this is told so in a pop-up only they see; the
                 # buttons stay for an admin, and the group sees nothing.
@@ -358,6 +380,11 @@ class TelegramAdapter:
                 ref = await self.outbox.render(reply, ctx, leads=post.leads, left_out=post.left_out)
             except Forbidden as err:
                 log.warning("telegram: cannot post a %s: %s", type(reply).__name__, err)
+                continue
+            except TimedOut:
+                # Not resent: Telegram may have posted it (a question is then adopted by the
+                # first answer to it, see Outbox.adopt_*). A network fault, not a bug.
+                log.warning("telegram: sending a %s timed out", type(reply).__name__)
                 continue
             except Exception:
                 log.exception("telegram: sending a %s failed", type(reply).__name__)

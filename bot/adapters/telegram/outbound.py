@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode, PollType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, TelegramError, TimedOut
 
 from bot.adapters.telegram import text as tg
-from bot.adapters.telegram.network import call
+from bot.adapters.telegram.network import call, never_sent
 from bot.core.replies import (
     AnswerFeedback,
     AskQuestion,
@@ -81,6 +81,11 @@ class Outbox:
         # (chat id, message id) of a posted typed question -> the core's name for it
         self.typed: OrderedDict[tuple[int, int], str] = OrderedDict()
         self._poll_of_question: dict[int, str] = {}
+        # Questions whose post timed out after it left: Telegram may have posted them, but we
+        # never learnt the poll's or the message's id. Sending again could post a duplicate, so
+        # the first answer that can only be to such a question adopts it (see `adopt_*`).
+        self.unsure_polls: OrderedDict[int, tuple[AskQuestion, PostedPoll]] = OrderedDict()
+        self.unsure_typed: OrderedDict[int, tuple[AskQuestion, str]] = OrderedDict()
 
     @staticmethod
     def plan(replies: list[Reply], ctx: Context | None = None) -> list[Post]:
@@ -200,11 +205,16 @@ class Outbox:
     ) -> str:
         question = reply.question
         assert question is not None
+        question_ref = reply.question_ref or f"rq:{reply.round_question_id}"
         if not question.is_multiple_choice:
-            message = await self._message(chat_id, reply.text, bold=True, leads=leads)
-            self.typed[(chat_id, message.message_id)] = (
-                reply.question_ref or f"rq:{reply.round_question_id}"
-            )
+            try:
+                message = await self._message(chat_id, reply.text, bold=True, leads=leads)
+            except TimedOut as err:
+                if not never_sent(err) and not private:  # in private, answers need no ref
+                    _bounded_put(self.unsure_typed, chat_id, (reply, reply.text))
+                raise
+            self.unsure_typed.pop(chat_id, None)
+            self.typed[(chat_id, message.message_id)] = question_ref
             while len(self.typed) > MAX_TRACKED_POLLS:
                 self.typed.popitem(last=False)
             return f"tg:msg:{chat_id}:{message.message_id}"
@@ -222,18 +232,35 @@ class Outbox:
             if on_top is None:
                 await self._message(chat_id, leads[-1].text, leads=leads[:-1])
             title = on_top or title
-        message = await call(
-            self.bot.send_poll,
-            chat_id,
-            title,
-            tg.poll_options(question.options),
-            is_anonymous=False,
-            type=PollType.QUIZ,
-            correct_option_ids=[question.correct_option or 0],
-            open_period=period,
-            explanation=tg.poll_explanation(question.explanation),
-            what="sendPoll",
-        )
+        try:
+            message = await call(
+                self.bot.send_poll,
+                chat_id,
+                title,
+                tg.poll_options(question.options),
+                is_anonymous=False,
+                type=PollType.QUIZ,
+                correct_option_ids=[question.correct_option or 0],
+                open_period=period,
+                explanation=tg.poll_explanation(question.explanation),
+                what="sendPoll",
+            )
+        except TimedOut as err:
+            # A poll_answer names no chat, so only in a private chat (whose id is the voter's)
+            # can a vote on an unknown poll be told to be for this one.
+            if not never_sent(err) and private:
+                closes_at = asyncio.get_running_loop().time() + period if period else None
+                posted = PostedPoll(
+                    chat_id,
+                    0,  # unknown; a private poll that was voted on is never stopped
+                    private,
+                    closes_at,
+                    question_ref=question_ref,
+                    round_question_id=reply.round_question_id,
+                )
+                _bounded_put(self.unsure_polls, chat_id, (reply, posted))
+            raise
+        self.unsure_polls.pop(chat_id, None)
         poll = message.poll
         assert poll is not None
         closes_at = asyncio.get_running_loop().time() + period if period else None
@@ -242,11 +269,38 @@ class Outbox:
             message.message_id,
             private,
             closes_at,
-            question_ref=reply.question_ref or f"rq:{reply.round_question_id}",
+            question_ref=question_ref,
             round_question_id=reply.round_question_id,
         )
         self._remember(poll.id, posted)
         return f"tg:poll:{poll.id}"
+
+    def adopt_unsure_poll(self, poll_id: str, user_id: int) -> tuple[AskQuestion, str] | None:
+        """A vote on a poll this process does not know, from a player whose private chat has a
+        poll whose post timed out: that poll (Telegram did post it). Returns the question and
+        its handle, for the core to remember, or None. (A vote on a group poll posted before a
+        restart would be taken for it too; rare, and judged only against that question.)"""
+        unsure = self.unsure_polls.pop(user_id, None)
+        if unsure is None:
+            return None
+        reply, posted = unsure
+        self._remember(poll_id, posted)
+        return reply, f"tg:poll:{poll_id}"
+
+    def adopt_unsure_typed(
+        self, chat_id: int, message_id: int, text: str | None
+    ) -> tuple[AskQuestion, str] | None:
+        """A reply to a bot message this process does not know, in a group where a typed
+        question's post timed out: that question, if the message is the question's text."""
+        unsure = self.unsure_typed.get(chat_id)
+        if unsure is None or not text:
+            return None
+        reply, question_text = unsure
+        if not text.strip().endswith(tg.clip_lines(question_text, tg.MESSAGE_MAX).strip()):
+            return None
+        del self.unsure_typed[chat_id]
+        self.typed[(chat_id, message_id)] = reply.question_ref or f"rq:{reply.round_question_id}"
+        return reply, f"tg:msg:{chat_id}:{message_id}"
 
     def _remember(self, poll_id: str, posted: PostedPoll) -> None:
         self.polls[poll_id] = posted
@@ -340,6 +394,13 @@ class Outbox:
             return None
         label = t(reply.lang, "telegram.image_button")
         return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+
+
+def _bounded_put(table: OrderedDict, key, value) -> None:
+    table[key] = value
+    table.move_to_end(key)
+    while len(table) > MAX_TRACKED_POLLS:
+        table.popitem(last=False)
 
 
 def _short(reply: Reply) -> str:
