@@ -223,6 +223,18 @@ async def test_settings_are_for_admins_and_ranges_are_named(h):
     assert "30 s each" in ok.text
 
 
+async def test_only_topics_of_the_glossary_are_saved(h):
+    bad = first(await h.command(ADMIN, "settings", "topics", "training", "@everyone"), Notice)
+    assert bad.kind == "usage"
+    assert "no topic @everyone" in bad.text and "regularization" in bad.text
+    shown = first(await h.command(BOB, "settings"), Notice)
+    assert "training" not in shown.text, "nothing was changed"
+    ok = first(await h.command(ADMIN, "settings", "topics", "Training,", "nlp"), Notice)
+    assert ok.kind == "ok" and "nlp, training" in ok.text
+    ok = first(await h.command(ADMIN, "settings", "topics", "all"), Notice)
+    assert "nlp" not in ok.text
+
+
 async def test_reset_needs_an_admin_and_a_confirmation(h, uow_factory):
     ask = first(await h.command(ALICE, "quiz"), AskQuestion)
     await h.pick(ALICE, ask, ask.question.correct_option)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
+from bot.content.glossary import TAGS
 from bot.content.model import QuestionType
 
 TYPE_GROUPS: dict[str, tuple[QuestionType, ...]] = {
@@ -75,6 +76,11 @@ class ChatSettings:
             else:
                 items = str(value).replace(",", " ").split()
             topics = tuple(sorted({t.strip().lower() for t in items if t.strip()} - {"all"}))
+            unknown = [t for t in topics if t not in TAGS]
+            if unknown:  # saved, it would leave rounds with no question to ask
+                raise SettingError(
+                    "settings.topics", unknown=", ".join(unknown)[:100], topics=", ".join(TAGS)
+                )
             return replace(self, topics=topics)
         raise SettingError(
             "settings.unknown_key",
