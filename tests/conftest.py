@@ -23,6 +23,9 @@ from bot.content.glossary import load_glossary
 from bot.content.model import Glossary
 from bot.storage import db
 
+# The Telegram end-to-end world (fake Bot API server, `make_world`), shared by its test files.
+pytest_plugins = ["tests.telegram_world"]
+
 PG_ENV = "QUIZBOT_TEST_POSTGRES_URL"
 PG_SKIP_REASON = f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
 TABLES = ("answers", "scores", "round_players", "round_questions", "rounds", "chats", "users")

@@ -26,11 +26,14 @@ ADMIN = Sender("1", "Admin", "en", is_admin=True)
 
 
 class CuttableProxy:
-    """A TCP proxy in front of PostgreSQL that can drop every connection and refuse new ones."""
+    """A TCP proxy in front of PostgreSQL that can drop every connection and refuse new ones.
+    With `lose_next_reply` it cuts instead of passing on the server's next reply: the
+    statement has run on the server, and the bot never hears how it went."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
         self.down = False
+        self.lose_next_reply = False
         self.pipes: set[asyncio.StreamWriter] = set()
         self.server: asyncio.Server | None = None
 
@@ -49,14 +52,18 @@ class CuttableProxy:
             return
         self.pipes |= {writer, up_writer}
 
-        async def pump(src, dst):
+        async def pump(src, dst, replies: bool):
             with contextlib.suppress(Exception):
                 while data := await src.read(65536):
+                    if replies and self.lose_next_reply:
+                        self.lose_next_reply = False
+                        self.cut()
+                        break
                     dst.write(data)
                     await dst.drain()
             dst.close()
 
-        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+        await asyncio.gather(pump(reader, up_writer, False), pump(up_reader, writer, True))
 
     def cut(self) -> None:
         self.down = True

@@ -51,39 +51,6 @@ STORED = ("answers", "scores", "round_players", "round_questions", "rounds")
 # ------------------------------------------------------------------ the fault
 
 
-class Proxy(CuttableProxy):
-    """CuttableProxy that can also lose the server's next reply: the statement has run on the
-    server when the connection dies, and the bot never hears how it went."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        super().__init__(target_host, target_port)
-        self.lose_next_reply = False
-
-    async def _client(self, reader, writer) -> None:
-        if self.down:
-            writer.close()
-            return
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            writer.close()
-            return
-        self.pipes |= {writer, up_writer}
-
-        async def pump(src, dst, replies: bool):
-            with contextlib.suppress(Exception):
-                while data := await src.read(65536):
-                    if replies and self.lose_next_reply:
-                        self.lose_next_reply = False
-                        self.cut()
-                        break
-                    dst.write(data)
-                    await dst.drain()
-            dst.close()
-
-        await asyncio.gather(pump(reader, up_writer, False), pump(up_reader, writer, True))
-
-
 class Outage:
     """Loses the database on demand: `cut()` and `restore()` by hand, or `cut_after` a
     statement (a prefix of its SQL) once it has run; `heal_on_reconnect` ends the outage as
@@ -91,7 +58,7 @@ class Outage:
     `lose_commit_reply` lets the next COMMIT take effect and then loses the connection before
     the bot hears of it."""
 
-    def __init__(self, engine, proxy: Proxy | None) -> None:
+    def __init__(self, engine, proxy: CuttableProxy | None) -> None:
         self.proxy = proxy
         self.down = False
         self.cut_after: str | None = None
@@ -172,7 +139,7 @@ async def make_env(database_url: str, glossary, *, pre_ping: bool = True) -> Asy
     proxy = None
     url = make_url(database_url)
     if url.get_backend_name() == "postgresql":
-        proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
+        proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
         port = await proxy.start()
         url = url.set(host="127.0.0.1", port=port)
     rendered = url.render_as_string(hide_password=False)

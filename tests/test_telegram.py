@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import html
 import json
-import logging
 import os
 import re
 import signal
@@ -19,124 +18,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram import text as tg
 from bot.app import App
 from bot.config import Secret, Settings
 from bot.content.model import Question, QuestionType
-from bot.content.questions import QuestionGenerator
-from bot.core.events import ChatRef, Sender
+from bot.core.events import ChatRef
 from bot.core.replies import AnswerFeedback, AskQuestion, QuestionResult
 from tests.fakes import FakeTelegramServer
+from tests.telegram_world import TOKEN, World
 
-TOKEN = "123:TEST"
 REPO = Path(__file__).resolve().parents[1]
-
-
-# ---------------------------------------------------------------------- the world
-
-
-class World:
-    """A fake Telegram, the bot (adapter + app) and helpers to play and look."""
-
-    def __init__(self, server: FakeTelegramServer, app: App, adapter: TelegramAdapter) -> None:
-        self.server = server
-        self.app = app
-        self.adapter = adapter
-
-    async def question(self, chat_id: int, since: int, wait: float = 5.0):
-        """The next question the bot posts in the chat after `since`: (call, is_poll)."""
-        deadline = asyncio.get_running_loop().time() + wait
-        while asyncio.get_running_loop().time() < deadline:
-            for call in self.server.calls[since:]:
-                if not call.ok or str(call.params.get("chat_id")) != str(chat_id):
-                    continue
-                if call.method == "sendPoll":
-                    return call, True
-                if call.method == "sendMessage" and re.search(
-                    r"(^|\n)(<b>)?(Question|第) ?\d+", call.params["text"]
-                ):
-                    return call, False
-            await asyncio.sleep(0.01)
-        raise AssertionError(f"no question posted: {self.server.calls[since:]}")
-
-    async def open_question(self, chat: ChatRef, user) -> AskQuestion:
-        """What the core has open in the chat (to know the right answer of a typed question)."""
-        name = " ".join(p for p in (user.first_name, user.last_name) if p)
-        sender = Sender(str(user.id), name, user.language_code)
-        ask = await self.app.quiz.current_question(chat, sender, self.app.hub.clock())
-        assert ask is not None, "no open question"
-        return ask
-
-    async def wait_answers(self, count: int, wait: float = 5.0) -> None:
-        """Until the database holds `count` answers: updates are handled one by one, and the
-        fake clock must not move on before they are."""
-        deadline = asyncio.get_running_loop().time() + wait
-        while True:
-            [(stored,)] = await self.rows("SELECT count(*) FROM answers")
-            if stored >= count:
-                return
-            assert asyncio.get_running_loop().time() < deadline, f"{stored} answers stored"
-            await asyncio.sleep(0.02)
-
-    async def rows(self, sql: str) -> list:
-        async with self.app.uow() as uow:
-            return list((await uow.session.execute(text(sql))).all())
-
-
-@pytest.fixture
-async def server():
-    async with FakeTelegramServer(bot_token=TOKEN) as srv:
-        yield srv
-
-
-@pytest.fixture
-async def make_world(server, database_url, mini_glossary, clock, caplog):
-    """`world = await make_world()` starts the bot; the teardown stops it and fails the test
-    on a handler crash or an error logged by the bot."""
-    started: list[World] = []
-
-    async def make(*, fake_clock: bool = False, seed: int = 5, **adapter_kw) -> World:
-        settings = Settings(
-            database_url=database_url,
-            telegram_token=Secret(TOKEN),
-            telegram_base_url=server.api_url,
-        )
-        kwargs = {"clock": clock} if fake_clock else {}
-        app = await App.create(settings, migrate=False, glossary=mini_glossary, **kwargs)
-        # A fixed question sequence, so that each test meets the same mix of question kinds.
-        app.quiz.generator = QuestionGenerator(mini_glossary, seed=seed)
-        adapter = TelegramAdapter(settings, app.hub, poll_timeout=1, **adapter_kw)
-        app.hub.add_adapter(adapter)
-
-        async def record(update, context):  # a handler crash fails the waiting test at once
-            server.handler_errors.append(context.error)
-
-        adapter.application.add_error_handler(record)
-        await adapter.start()
-        world = World(server, app, adapter)
-        started.append(world)
-        return world
-
-    caplog.set_level(logging.INFO)
-    yield make
-    for world in started:
-        await world.adapter.stop()
-        await world.app.close()
-    assert not server.handler_errors, server.handler_errors
-    # Records of the test itself too: in a fixture's teardown caplog.records holds only the
-    # teardown's.
-    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
-    bad = [
-        f"{r.name}: {r.getMessage()}"
-        for r in records
-        if r.levelno >= logging.ERROR and r.name.startswith("bot.")
-    ]
-    assert not bad, bad
-    leaked = [r.getMessage() for r in records if TOKEN in r.getMessage()]
-    assert not leaked, leaked
 
 
 # ---------------------------------------------------------------------- private chats

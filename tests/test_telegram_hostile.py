@@ -17,7 +17,6 @@ import re
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
 from telegram import Update
 
 from bot.adapters.telegram import TelegramAdapter
@@ -29,7 +28,7 @@ from bot.config import Secret, Settings
 from bot.content.model import Entry, Glossary, Question, QuestionType
 from bot.content.questions import QuestionGenerator
 from bot.core import charts
-from bot.core.events import ChatRef, Command, OptionAnswer, Sender, TextAnswer
+from bot.core.events import ChatRef, Command, OptionAnswer, TextAnswer
 from bot.core.replies import (
     AnswerFeedback,
     AskQuestion,
@@ -44,89 +43,9 @@ from bot.core.replies import (
 from bot.i18n import t
 from tests.fakes import FakeTelegramServer
 from tests.fakes.telegram_server import plain_text, utf16_len
+from tests.telegram_world import TOKEN, all_records
 
-TOKEN = "123:TEST"
 APOLOGY = t("en", "error.internal")
-
-
-# ---------------------------------------------------------------------- the world
-
-
-class World:
-    def __init__(self, server: FakeTelegramServer, app: App, adapter: TelegramAdapter) -> None:
-        self.server, self.app, self.adapter = server, app, adapter
-
-    async def open_question(self, chat: ChatRef, user):
-        sender = Sender(str(user.id), user.first_name, user.language_code)
-        ask = await self.app.quiz.current_question(chat, sender, self.app.hub.clock())
-        assert ask is not None, "no open question"
-        return ask
-
-    async def rows(self, sql: str) -> list:
-        async with self.app.uow() as uow:
-            return list((await uow.session.execute(text(sql))).all())
-
-    async def until_rows(self, sql: str, want: list, wait: float = 5.0) -> None:
-        deadline = asyncio.get_running_loop().time() + wait
-        while (got := await self.rows(sql)) != want:
-            assert asyncio.get_running_loop().time() < deadline, f"{sql}: {got} != {want}"
-            await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-async def server():
-    async with FakeTelegramServer(bot_token=TOKEN) as srv:
-        yield srv
-
-
-@pytest.fixture
-async def make_world(server, database_url, mini_glossary, clock, caplog):
-    """`await make_world(...)` starts the bot; the teardown stops it and fails the test on a
-    handler crash or an error the bot logged."""
-    started: list[World] = []
-
-    async def make(
-        *, seed: int = 5, glossary=None, fake_clock: bool = False, **adapter_kw
-    ) -> World:
-        settings = Settings(
-            database_url=database_url,
-            telegram_token=Secret(TOKEN),
-            telegram_base_url=server.api_url,
-        )
-        glossary = glossary or mini_glossary
-        kwargs = {"clock": clock} if fake_clock else {}
-        app = await App.create(settings, migrate=False, glossary=glossary, **kwargs)
-        app.quiz.generator = QuestionGenerator(glossary, seed=seed)
-        adapter = TelegramAdapter(settings, app.hub, poll_timeout=1, **adapter_kw)
-        app.hub.add_adapter(adapter)
-
-        async def record(update, context):
-            server.handler_errors.append(context.error)
-
-        adapter.application.add_error_handler(record)
-        await adapter.start()
-        world = World(server, app, adapter)
-        started.append(world)
-        return world
-
-    caplog.set_level(logging.INFO)
-    yield make
-    for world in started:
-        await world.adapter.stop()
-        await world.app.close()
-    assert not server.handler_errors, server.handler_errors
-    bad = [
-        f"{r.name}: {r.getMessage()}"
-        for r in _all_records(caplog)
-        if r.levelno >= logging.ERROR and r.name.startswith("bot.")
-    ]
-    assert not bad, bad
-
-
-def _all_records(caplog) -> list[logging.LogRecord]:
-    """The test's log records: in a fixture's teardown `caplog.records` holds only the
-    teardown's own."""
-    return [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
 
 
 def _unlimited() -> QuizRateLimiter:
@@ -499,7 +418,7 @@ async def fuzz(server, database_url, mini_glossary, caplog, monkeypatch):
     finally:
         await app.close()  # its timers first: they post through the adapter
         await adapter.application.shutdown()
-    bad = [r.getMessage() for r in _all_records(caplog) if r.levelno >= logging.ERROR]
+    bad = [r.getMessage() for r in all_records(caplog) if r.levelno >= logging.ERROR]
     assert not bad, bad
 
 

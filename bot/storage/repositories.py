@@ -219,8 +219,15 @@ class _Repo:
 
     @property
     def _on_postgres(self) -> bool:
-        """Whether many rows go as arrays in one statement (bot.storage.bulk)."""
         return self.session.bind.dialect.name == "postgresql"
+
+    async def _write_rows(self, plain, as_rows_of, rows: list[dict], names: tuple[str, ...]):
+        """Run a statement for many rows (dicts): on PostgreSQL `as_rows_of`, which takes one
+        array per name (bot.storage.bulk), elsewhere `plain`, once per row."""
+        if self._on_postgres:
+            await self.session.execute(as_rows_of, as_arrays(rows, names))
+        else:
+            await self.session.execute(plain, rows)
 
     def _prepared(self, name: str, build):
         """A statement built once per dialect: the hot paths pass only their parameters, since
@@ -430,12 +437,8 @@ class RoundRepository(_Repo):
         rows = [{"rq": rq.id, **{f: getattr(rq, f) for f in QUESTION_STATE}} for rq in questions]
         if not rows:
             return
-        if self._on_postgres:
-            await self.session.execute(
-                _SAVE_QUESTION_STATES, as_arrays(rows, ("rq", *QUESTION_STATE))
-            )
-        else:
-            await self.session.execute(_SAVE_QUESTION_STATE, rows)
+        names = ("rq", *QUESTION_STATE)
+        await self._write_rows(_SAVE_QUESTION_STATE, _SAVE_QUESTION_STATES, rows, names)
         for rq, row in zip(questions, rows, strict=True):
             for f in QUESTION_STATE:
                 set_committed_value(rq, f, row[f])
@@ -463,17 +466,11 @@ class RoundRepository(_Repo):
 
     async def save_players(self, new: list[dict], changed: list[dict]) -> None:
         """Insert new player rows and update changed ones (by `player_id`), one statement each."""
-        if self._on_postgres:
-            if new:
-                await self.session.execute(_INSERT_PLAYERS, as_arrays(new, NEW_PLAYER_FIELDS))
-            if changed:
-                names = ("player_id", *PLAYER_FIELDS)
-                await self.session.execute(_UPDATE_PLAYERS, as_arrays(changed, names))
-            return
         if new:
-            await self.session.execute(insert(_PLAYERS_T), new)
+            await self._write_rows(insert(_PLAYERS_T), _INSERT_PLAYERS, new, NEW_PLAYER_FIELDS)
         if changed:
-            await self.session.execute(_UPDATE_PLAYER, changed)
+            names = ("player_id", *PLAYER_FIELDS)
+            await self._write_rows(_UPDATE_PLAYER, _UPDATE_PLAYERS, changed, names)
 
     async def recent_entry_ids(self, chat_id: int, limit: int = 200) -> list[str]:
         rows = await self.session.execute(
@@ -513,10 +510,7 @@ class AnswerRepository(_Repo):
             values["dedup_key"] = clean_text(values["dedup_key"], 160)
         # Into the table, not the ORM entity: the ORM would split the rows into runs by which
         # columns are None (typed answers have no option), one INSERT per run.
-        if self._on_postgres:
-            await self.session.execute(_INSERT_ANSWERS, as_arrays(rows, ANSWER_COLUMNS))
-        else:
-            await self.session.execute(insert(_ANSWERS), rows)
+        await self._write_rows(insert(_ANSWERS), _INSERT_ANSWERS, rows, ANSWER_COLUMNS)
 
     async def stored(self, dedup_key: str) -> Answer | None:
         key = clean_text(dedup_key, 160)
@@ -578,6 +572,8 @@ class ScoreRepository(_Repo):
         # ones) lock them in the same order and wait instead of deadlocking.
         rows = [(*key, *sums) for key, sums in sorted(totals.items())]
         upsert = self._prepared("score", self._score_upsert)
+        # Six rows an answer: straight into columns rather than through dicts and
+        # `_write_rows` (3 % of a batch's instructions, counted with callgrind).
         if self._on_postgres:
             arrays = [list(column) for column in zip(*rows, strict=True)]
             await self.session.execute(upsert, dict(zip(SCORE_COLUMNS, arrays, strict=True)))
