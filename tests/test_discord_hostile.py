@@ -748,7 +748,11 @@ async def test_hostile_names_and_answers_stay_within_limits_and_never_ping(world
     podium = world.channel.last_message.embeds[0]
     assert podium.title == "🏁 The round is over!" and "@here" in podium.description
     board = await world.alice.slash(world.channel, "leaderboard")
-    assert "`` ` ``**bold**" in board.response.embeds[0].description
+    shown = board.response.embeds[0].description
+    # Markdown in a name is escaped: it shows as typed, not as bold, code or a masked link.
+    assert discord.utils.escape_markdown("`` ` ``**bold**__u__") in shown
+    assert "\\[x](http://e.x)" in shown and " [x](" not in shown
+    assert "**bold**" not in podium.description and "**bold**" not in result.embeds[0].description
 
     assert check_limits(env) > 10
     assert not any(m.mention_everyone for m in world.channel.history())
@@ -778,3 +782,13 @@ async def test_long_replies_are_clipped_to_discords_limits(world):
     assert len(notice.content) <= 2000 and not notice.mention_everyone
     assert len(over.embeds[0].title) <= 256 and len(over.embeds[0].description) <= 4096
     assert check_limits(world.env) == 2
+
+
+async def test_plain_text_shows_as_written_not_as_markdown(world):
+    chat = ChatRef("discord", str(world.channel.id), "group")
+    await world.adapter.send(Notice(chat, "learning_rate and *Ann* ~~x~~ `y` ||z||"))
+    await world.adapter.send(RoundOver(chat, "🏁 **Over**\n1. __Bo__ [win](https://e.x)"))
+    notice, over = list(world.channel.history())[-2:]
+    assert notice.content == "learning\\_rate and \\*Ann\\* \\~\\~x\\~\\~ \\`y\\` \\|\\|z\\|\\|"
+    assert over.embeds[0].title == "🏁 \\*\\*Over\\*\\*"
+    assert over.embeds[0].description == "1. \\_\\_Bo\\_\\_ \\[win](https://e.x)"

@@ -45,11 +45,20 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def plain(text: str) -> str:
+    """The core's words are plain text: where Discord reads Markdown (message content, embed
+    titles and descriptions; not footers), a player called `*Ann*` or `[x](https://…)` must
+    show as typed, not as italics or a masked link."""
+    return discord.utils.escape_markdown(text)
+
+
 def headline_embed(text: str, colour: discord.Colour) -> discord.Embed:
     """First line as the title, the rest as the description."""
     head, _, rest = text.strip().partition("\n")
     return discord.Embed(
-        title=clip(head, TITLE_MAX), description=clip(rest.strip(), DESCRIPTION_MAX), colour=colour
+        title=clip(plain(head), TITLE_MAX),
+        description=clip(plain(rest.strip()), DESCRIPTION_MAX),
+        colour=colour,
     )
 
 
@@ -65,12 +74,12 @@ def finished_view(view: discord.ui.View) -> discord.ui.View:
 def question_embed(reply: AskQuestion) -> discord.Embed:
     question = reply.question
     assert question is not None
-    lines = [question.prompt]
+    lines = [plain(question.prompt)]
     if question.options:
         lines.append("")
-        lines += [f"**{OPTION_LABELS[i]}**  {opt}" for i, opt in enumerate(question.options)]
+        lines += [f"**{OPTION_LABELS[i]}**  {plain(opt)}" for i, opt in enumerate(question.options)]
     embed = discord.Embed(
-        title=clip(reply.header, TITLE_MAX),
+        title=clip(plain(reply.header), TITLE_MAX),
         description=clip("\n".join(lines), DESCRIPTION_MAX),
         colour=QUESTION_COLOUR,
     )
@@ -142,7 +151,7 @@ class Payload:
     def kwargs(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.content:
-            out["content"] = clip(self.content, CONTENT_MAX)
+            out["content"] = clip(plain(self.content), CONTENT_MAX)
         if self.embed is not None:
             out["embed"] = self.embed
         if self.png is not None:
