@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.core import services
 from bot.core.answers import dedup_key
 from bot.core.boards import BoardService
 from bot.core.dispatcher import Dispatcher
@@ -407,6 +408,26 @@ async def test_a_connection_lost_mid_batch_leaves_each_answer_whole_or_apologise
         assert await round_of(env.uow, ask.round_question_id) == (round_id, "running", 1)
 
 
+async def test_answers_kept_to_tell_after_lost_commits_are_bounded(env, clock, monkeypatch):
+    monkeypatch.setattr(services, "UNHEARD_KEPT", 2)
+    _, _, events = await answers_to_batch(env, clock, "q2")
+    assert len(events) > 2
+    env.outage.heal_on_reconnect = False
+    env.outage.lose_commit_reply = True
+    first = await asyncio.gather(*(env.dispatcher.dispatch(e) for e in events))
+    env.outage.restore()
+    assert [texts(replies) for replies in first] == [[APOLOGY]] * len(events)
+    # Only two are told on redelivery; the others get a redelivery's silence, and
+    # none is stored or scored twice.
+    kept = list(env.quiz._unheard)
+    assert len(kept) == 2
+    again = await asyncio.gather(*(env.dispatcher.dispatch(e) for e in events))
+    told = [dedup_key(e) for e, replies in zip(events, again, strict=True) if replies]
+    assert sorted(told) == sorted(kept)
+    answers = await check_totals(env.uow)
+    assert len({a[0] for a in answers}) == len(answers)
+
+
 # The batch's COMMIT reaches the server and takes effect, and the connection dies before the
 # bot hears so: the bot cannot tell this from a COMMIT that never arrived.
 @pytest.mark.parametrize(
@@ -457,8 +478,8 @@ async def test_a_batch_whose_commit_reply_is_lost_is_stored_once_and_told(env, c
     assert await check_totals(env.uow) == answers
 
     if outage_lasts:
-        # Still down when the batch was retried answer by answer: the apology (its "nothing
-        # was saved" is wrong here, but the bot cannot know better).
+        # Still down when the batch was retried answer by answer: the apology, which asks to
+        # send again and promises only what holds (nothing counted twice).
         assert [texts(replies) for replies in first] == [[APOLOGY]] * len(events)
     else:
         # Back by the time of the retry: each user is told what the stored answer earned.

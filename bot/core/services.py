@@ -12,6 +12,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import islice
 
 from sqlalchemy.exc import IntegrityError
 
@@ -43,6 +44,8 @@ from bot.i18n import interface_lang, t
 from bot.storage.models import Chat, Round, RoundPlayer, RoundQuestion, User
 from bot.storage.repositories import PLAYER_FIELDS
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
+
+UNHEARD_KEPT = 10_000  # answers whose COMMIT's outcome the bot did not hear, kept to tell
 
 log = logging.getLogger(__name__)
 
@@ -227,8 +230,9 @@ class QuizService:
         self._answers = GroupCommit(self._answer_batch, self._answer_alone)
         self._refs = GroupCommit(self._set_platform_refs, self._set_platform_ref_alone)
         # Dedup keys of answers whose COMMIT failed on the way back: stored or not, their
-        # users have not been told (see _answer_batch).
-        self._unheard: set[str] = set()
+        # users have not been told (see _answer_batch). Oldest first; an answer redelivered
+        # after UNHEARD_KEPT later failures gets silence, as any redelivery does.
+        self._unheard: dict[str, None] = {}
 
     # ------------------------------------------------------------------ start
 
@@ -381,9 +385,12 @@ class QuizService:
                 # It may have taken effect all the same (the reply lost on the way back):
                 # the retries tell these answers what they earned, once, instead of taking
                 # them for redeliveries.
-                self._unheard |= batch.recorded
+                self._unheard.update(dict.fromkeys(batch.recorded))
+                for old in list(islice(self._unheard, max(0, len(self._unheard) - UNHEARD_KEPT))):
+                    del self._unheard[old]
                 raise
-        self._unheard -= batch.recorded  # told now
+        for key in batch.recorded:  # told now
+            self._unheard.pop(key, None)
         return results
 
     async def _look_up(self, uow: UnitOfWork, events: list[TextAnswer | OptionAnswer]) -> _Batch:
@@ -439,7 +446,7 @@ class QuizService:
         user = batch.users[(event.chat.platform, event.sender.platform_user_id)]
         if key in batch.seen:
             if key in self._unheard:
-                self._unheard.discard(key)
+                del self._unheard[key]
                 return await self._retold(uow, batch, event, user)
             return []  # a redelivered update: it was counted once already
         found = await self._find_question(uow, batch, event, user)
