@@ -127,6 +127,94 @@ async def test_a_poll_whose_send_timed_out_is_posted_once_and_its_vote_counts(se
     server.assert_no_errors()
 
 
+async def _group_of_polls(server: FakeTelegramServer, chat_id: int, title: str, admin):
+    """A group whose rounds are two polls; `admin` may start them."""
+    group = server.group_chat(chat_id, title)
+    server.set_member_status(group.id, admin.id, "creator")
+    for command in ("/settings questions 2", "/settings types mc"):
+        mark = server.mark()
+        server.send_text(admin, command, chat=group)
+        await server.wait_for("sendMessage", chat_id=group.id, since=mark)
+    return group, ChatRef("telegram", str(group.id), "group")
+
+
+async def _answers_by_position(world) -> list[tuple]:
+    return await world.rows(
+        "SELECT q.position, u.platform_user_id, a.correct FROM answers a"
+        " JOIN round_questions q ON q.id = a.round_question_id"
+        " JOIN users u ON u.id = a.user_id ORDER BY q.position, u.platform_user_id"
+    )
+
+
+async def test_votes_on_a_group_poll_whose_send_timed_out_count(server, make_world, clock):
+    """A poll_answer names no chat: when the one group poll whose sendPoll timed out is the
+    only poll the bot cannot place, the votes on it are its, scored and named in its result."""
+    world = await make_world(fake_clock=True, read_timeout=0.3)
+    ada, alice = server.user(10, "Ada", language_code="en"), server.user(1, "Alice")
+    group, chat = await _group_of_polls(server, -100, "Quiz Group", ada)
+    server.fail_next("sendPoll", delay=0.6, chat_id=group.id)
+    mark = server.mark()
+    server.send_text(ada, "/quiz", chat=group)
+    late = await _slow_call(server, "sendPoll", group.id, mark)
+    await server.assert_no_call("sendPoll", within=0.6, chat_id=group.id)
+    assert [m["poll"]["id"] for m in server.messages_in(group.id) if "poll" in m] == [
+        late.result["poll"]["id"]
+    ], "posted twice"
+
+    ask = await world.open_question(chat, ada)
+    right = ask.question.correct_option
+    server.answer_poll(alice, late.result, [right])
+    server.answer_poll(ada, late.result, [(right + 1) % len(ask.question.options)])
+    await world.until_rows("SELECT count(*) FROM answers", [(2,)])
+    assert await _answers_by_position(world) == [(1, "1", 1), (1, "10", 0)]
+    mark = server.mark()
+    clock.advance(ask.seconds + 1)
+    await world.app.hub.resume()  # time is up: the result names the one who was right
+    [result, *_] = await server.wait_for("sendMessage", chat_id=group.id, since=mark)
+    assert "Right: Alice" in html.unescape(result.params["text"])
+    server.assert_no_errors()
+
+
+async def test_a_vote_on_a_poll_from_before_a_restart_is_not_taken_for_a_timed_out_one(
+    server, make_world, clock
+):
+    """Group A's poll was posted before a restart (the database knows it, the process does
+    not); group B's sendPoll timed out. A vote on A's poll is A's, not B's; with two group
+    polls unplaced, a vote on neither known poll is not guessed at."""
+    world = await make_world(fake_clock=True, read_timeout=0.3)
+    ada, alice = server.user(10, "Ada", language_code="en"), server.user(1, "Alice")
+    group_a, chat_a = await _group_of_polls(server, -100, "Group A", ada)
+    group_b, chat_b = await _group_of_polls(server, -200, "Group B", ada)
+    group_c, _ = await _group_of_polls(server, -300, "Group C", ada)
+    mark = server.mark()
+    server.send_text(ada, "/quiz", chat=group_a)
+    [poll_a] = await server.wait_for("sendPoll", chat_id=group_a.id, since=mark)
+    ask_a = await world.open_question(chat_a, ada)
+    world.adapter.outbox.polls.clear()  # as after a restart
+
+    server.fail_next("sendPoll", delay=0.6, chat_id=group_b.id)
+    mark = server.mark()
+    server.send_text(ada, "/quiz", chat=group_b)
+    late_b = await _slow_call(server, "sendPoll", group_b.id, mark)
+    ask_b = await world.open_question(chat_b, ada)
+    assert ask_b.round_question_id != ask_a.round_question_id
+
+    server.answer_poll(alice, poll_a.result, [ask_a.question.correct_option])
+    await world.until_rows(
+        "SELECT a.round_question_id FROM answers a", [(ask_a.round_question_id,)]
+    )
+
+    # A second group poll unplaced: a vote on either is ambiguous, and is not guessed at.
+    server.fail_next("sendPoll", delay=0.6, chat_id=group_c.id)
+    mark = server.mark()
+    server.send_text(ada, "/quiz", chat=group_c)
+    await _slow_call(server, "sendPoll", group_c.id, mark)
+    server.answer_poll(ada, late_b.result, [ask_b.question.correct_option])
+    await asyncio.sleep(0.3)
+    assert await world.rows("SELECT count(*) FROM answers") == [(1,)]
+    server.assert_no_errors()
+
+
 async def _slow_call(server: FakeTelegramServer, method: str, chat_id: int, since: int):
     """The request of `method` that the server answered only after the bot stopped waiting
     (a fail_next delay of 0.6 s against a read timeout of 0.3 s)."""

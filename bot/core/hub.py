@@ -98,6 +98,12 @@ class Hub:
         elif reply.round_question_id:
             await self.quiz.set_platform_ref(reply.round_question_id, ref)
 
+    async def knows_ref(self, ref: str) -> bool:
+        """Whether a stored question was posted with this platform handle (by any process)."""
+        if await self.quiz.knows_platform_ref(ref):
+            return True
+        return self.practice is not None and await self.practice.knows_platform_ref(ref)
+
     async def resume(self) -> None:
         """After a start-up: settle rounds whose time ran out while we were down."""
         replies, wakeups = await self.quiz.resume(self.clock())

@@ -334,6 +334,10 @@ class PracticeService:
         lang = await self.lang_of(chat_ref, sender, now)
         return Notice(chat_ref, t(lang, key), kind=kind, private_to=sender.platform_user_id)
 
+    async def knows_platform_ref(self, ref: str) -> bool:
+        async with self.uow(read_only=True) as uow:
+            return await PracticeRepository(uow.session).item_by_ref(ref) is not None
+
     async def set_platform_ref(self, item_id: int, ref: str) -> None:
         """Remember the platform's handle (a poll id) of a posted practice question."""
         async with self.uow() as uow:

@@ -1059,6 +1059,10 @@ class QuizService:
             rq = await uow.rounds.question(round_question_id)
             return rq.platform_ref if rq else None
 
+    async def knows_platform_ref(self, ref: str) -> bool:
+        async with self.uow(read_only=True) as uow:
+            return await uow.rounds.question_by_ref(ref) is not None
+
     async def set_platform_ref(self, round_question_id: int, ref: str) -> None:
         """Remember a posted question's handle; questions posted together share a transaction."""
         await self._refs.submit((round_question_id, ref))

@@ -38,7 +38,7 @@ from bot.adapters.telegram.network import (
     quiet_http_logs,
 )
 from bot.adapters.telegram.ordering import PerUserOrder
-from bot.adapters.telegram.outbound import Context, Outbox
+from bot.adapters.telegram.outbound import Context, Outbox, PostedPoll
 from bot.adapters.telegram.transport import AiohttpRequest
 from bot.config import Settings
 from bot.core.events import ChatRef, Command, Event, OptionAnswer, Sender, TextAnswer
@@ -273,10 +273,7 @@ class TelegramAdapter:
             return  # a retracted vote, or a vote cast as a chat: nothing to score
         posted = self.outbox.poll_voted(answer.poll_id)
         if posted is None:  # perhaps a poll whose post timed out (Telegram posted it)
-            adopted = self.outbox.adopt_unsure_poll(answer.poll_id, answer.user.id)
-            if adopted is not None:
-                await self.hub.posted(*adopted)
-                posted = self.outbox.poll_voted(answer.poll_id)
+            posted = await self._adopt_poll(answer.poll_id, answer.user.id)
         if posted is not None:
             kind = "private" if posted.private else "group"
             chat_ref = ChatRef(self.platform, str(posted.chat_id), kind)
@@ -293,6 +290,23 @@ class TelegramAdapter:
             question_ref=ref,
         )
         await self._handle(event, Context(answer=True, poll_vote=True))
+
+    async def _adopt_poll(self, poll_id: str, user_id: int) -> PostedPoll | None:
+        """The poll whose post timed out that a vote on an unknown poll is for, if it can only
+        be that one; the core is told its handle. None: a poll posted before a restart (the
+        core finds it by its handle), or one this process cannot place."""
+        adopted = self.outbox.adopt_unsure_poll(poll_id, user_id)
+        if adopted is None and self.outbox.unsure_group_polls():
+            known = await self.hub.knows_ref(f"tg:poll:{poll_id}")
+            # Another vote on it may have adopted it meanwhile.
+            posted = self.outbox.poll_voted(poll_id)
+            if known or posted is not None:
+                return posted
+            adopted = self.outbox.adopt_unsure_group_poll(poll_id)
+        if adopted is None:
+            return None
+        await self.hub.posted(*adopted)
+        return self.outbox.poll_voted(poll_id)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

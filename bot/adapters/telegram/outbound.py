@@ -246,13 +246,13 @@ class Outbox:
                 what="sendPoll",
             )
         except TimedOut as err:
-            # A poll_answer names no chat, so only in a private chat (whose id is the voter's)
-            # can a vote on an unknown poll be told to be for this one.
-            if not never_sent(err) and private:
+            # Telegram may have posted it: the first vote on a poll this process does not know
+            # can adopt it (see adopt_unsure_poll).
+            if not never_sent(err):
                 closes_at = asyncio.get_running_loop().time() + period if period else None
                 posted = PostedPoll(
                     chat_id,
-                    0,  # unknown; a private poll that was voted on is never stopped
+                    0,  # unknown: such a poll is never stopped (its open period ends it)
                     private,
                     closes_at,
                     question_ref=question_ref,
@@ -280,10 +280,22 @@ class Outbox:
         poll whose post timed out: that poll (Telegram did post it). Returns the question and
         its handle, for the core to remember, or None. (A vote on a group poll posted before a
         restart would be taken for it too; rare, and judged only against that question.)"""
-        unsure = self.unsure_polls.pop(user_id, None)
-        if unsure is None:
+        unsure = self.unsure_polls.pop(user_id, None)  # a private chat's id is its user's
+        return None if unsure is None else self._adopt(poll_id, *unsure)
+
+    def unsure_group_polls(self) -> int:
+        return sum(not posted.private for _, posted in self.unsure_polls.values())
+
+    def adopt_unsure_group_poll(self, poll_id: str) -> tuple[AskQuestion, str] | None:
+        """A vote on a poll that neither this process nor the database knows (the caller has
+        asked the core), while exactly one group poll's post timed out: it can only be that
+        one. A poll_answer names no chat, so with two such polls the vote stays unknown."""
+        groups = [chat for chat, (_, posted) in self.unsure_polls.items() if not posted.private]
+        if len(groups) != 1:
             return None
-        reply, posted = unsure
+        return self._adopt(poll_id, *self.unsure_polls.pop(groups[0]))
+
+    def _adopt(self, poll_id: str, reply: AskQuestion, posted: PostedPoll):
         self._remember(poll_id, posted)
         return reply, f"tg:poll:{poll_id}"
 
@@ -326,6 +338,8 @@ class Outbox:
         poll_id = self._poll_of_question.pop(round_question_id, None)
         posted = self.polls.get(poll_id) if poll_id else None
         if posted is None or posted.closed or (posted.private and posted.voted):
+            return
+        if not posted.message_id:  # adopted after its post timed out: no id to stop it by
             return
         now = asyncio.get_running_loop().time()
         if posted.closes_at is not None and posted.closes_at - now < STOP_POLL_MARGIN:
