@@ -680,6 +680,27 @@ def check_sent(call) -> str:
     return ""
 
 
+def _seen_as(text: str) -> str:
+    """What a reader sees: the word joiner that defuses a mention is invisible."""
+    return text.replace(tg.WORD_JOINER, "")
+
+
+def test_mentions_in_texts_are_defused_within_the_limit():
+    text = "🥇 @alice_w — 1000 pts\n2. bob@example.org\n@ alone, @_x"
+    sent = tg.html_text(text)
+    assert "@alice_w" not in sent and "@_x" not in sent and "bob@example" not in sent
+    assert _seen_as(sent) == text
+    crowd = tg.html_text("@ab " * 2_000)  # a joiner each: still within 4,096 units
+    assert tg.utf16_len(crowd) <= tg.MESSAGE_MAX and "@ab" not in crowd
+
+
+@given(st.text(max_size=300))
+def test_no_text_keeps_a_mention_and_every_text_reads_the_same(text):
+    sent = html.unescape(tg.html_text(text))
+    assert re.search(r"@\w", sent) is None
+    assert _seen_as(sent) == _seen_as(text)
+
+
 def seen_in(server: FakeTelegramServer, chat_id: int, since: int = 0) -> list[str]:
     """Everything the bot posted into the chat, as the user sees it, each request checked."""
     return [check_sent(c) for c in server.calls[since:] if _same_chat(c, chat_id)]
@@ -737,7 +758,7 @@ async def test_a_private_round_of_hostile_content_and_a_100_kb_answer_fits_teleg
 
 HOSTILE_NAMES = (
     "<script>alert(1)</script>",
-    "&lt;Amp&gt; & Co",
+    "&lt;Amp&gt; & Co @amp_admin",  # Telegram would make "@amp_admin" a mention, a ping
     "😀" * 32,  # 64 UTF-16 units
     "𝕏" * 64,  # 128 UTF-16 units in 64 characters
     "\u202eRTL\u200f <b>",
@@ -794,7 +815,8 @@ async def test_a_group_round_of_hostile_names_and_content_fits_telegram(server, 
     podium, board = seen[-2], seen[-1]
     assert "Podium" in podium
     for name in HOSTILE_NAMES[:3]:  # the winners, on the podium and the board as typed
-        assert name in podium and name in board, name
+        assert name in _seen_as(podium) and name in _seen_as(board), name
+    assert not any("@amp_admin" in text for text in seen), "a mention: it pings"
     names = await world.rows("SELECT display_name FROM users WHERE platform_user_id != '10'")
     assert sorted(n for (n,) in names) == sorted(HOSTILE_NAMES)
     server.assert_no_errors()

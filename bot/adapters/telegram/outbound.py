@@ -179,7 +179,7 @@ class Outbox:
                 chat_id,
                 photo=reply.png,
                 filename=reply.filename,
-                caption=tg.clip_lines(reply.text, tg.CAPTION_MAX) or None,
+                caption=tg.clip_lines(tg.no_mentions(reply.text), tg.CAPTION_MAX) or None,
                 what="sendPhoto",
             )
         elif isinstance(reply, Confirm):

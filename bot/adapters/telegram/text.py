@@ -7,6 +7,7 @@ Nothing here talks to the network, so these rules are easy to test on their own.
 from __future__ import annotations
 
 import html
+import re
 
 MESSAGE_MAX = 4096
 CAPTION_MAX = 1024
@@ -53,10 +54,21 @@ def clip_lines(text: str, limit: int) -> str:
     return "\n".join([*kept, ELLIPSIS])
 
 
+# Telegram turns "@name" in any message into a mention, which notifies that user: a player
+# calling themselves "@someone" would ping them with every result. A word joiner after the @
+# keeps the text as it looks and makes no mention.
+_MENTION = re.compile(r"@(?=\w)")
+WORD_JOINER = "\u2060"
+
+
+def no_mentions(text: str) -> str:
+    return _MENTION.sub("@" + WORD_JOINER, text)
+
+
 def html_text(text: str, *, bold_first_line: bool = False, limit: int = MESSAGE_MAX) -> str:
-    """Plain text as Telegram HTML: clipped to the limit first (markup does not count), then
-    escaped, optionally with the first line in bold."""
-    text = clip_lines(text, limit)
+    """Plain text as Telegram HTML: mentions defused, clipped to the limit (markup does not
+    count), then escaped, optionally with the first line in bold."""
+    text = clip_lines(no_mentions(text), limit)
     if not bold_first_line:
         return html.escape(text, quote=False)
     first, sep, rest = text.partition("\n")
