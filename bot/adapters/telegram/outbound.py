@@ -308,7 +308,9 @@ class Outbox:
         if unsure is None or not text:
             return None
         reply, question_text = unsure
-        if not text.strip().endswith(tg.clip_lines(question_text, tg.MESSAGE_MAX).strip()):
+        if not text.strip().endswith(
+            tg.clip_lines(tg.no_mentions(question_text), tg.MESSAGE_MAX).strip()
+        ):
             return None
         del self.unsure_typed[chat_id]
         self.typed[(chat_id, message_id)] = reply.question_ref or f"rq:{reply.round_question_id}"
