@@ -179,8 +179,9 @@ async def test_a_vote_on_a_poll_from_before_a_restart_is_not_taken_for_a_timed_o
     server, make_world, clock
 ):
     """Group A's poll was posted before a restart (the database knows it, the process does
-    not); group B's sendPoll timed out. A vote on A's poll is A's, not B's; with two group
-    polls unplaced, a vote on neither known poll is not guessed at."""
+    not); group B's sendPoll timed out, and so did the voter's own private poll. A vote on A's
+    poll is A's, not one of those; with two group polls unplaced, a vote on neither known poll
+    is not guessed at."""
     world = await make_world(fake_clock=True, read_timeout=0.3)
     ada, alice = server.user(10, "Ada", language_code="en"), server.user(1, "Alice")
     group_a, chat_a = await _group_of_polls(server, -100, "Group A", ada)
@@ -198,6 +199,14 @@ async def test_a_vote_on_a_poll_from_before_a_restart_is_not_taken_for_a_timed_o
     late_b = await _slow_call(server, "sendPoll", group_b.id, mark)
     ask_b = await world.open_question(chat_b, ada)
     assert ask_b.round_question_id != ask_a.round_question_id
+    # Alice's private round's poll timed out too: her vote on A's poll is not that one's either.
+    mark = server.mark()
+    server.send_text(alice, "/settings types mc")
+    await server.wait_for("sendMessage", chat_id=alice.id, since=mark)
+    server.fail_next("sendPoll", delay=0.6, chat_id=alice.id)
+    mark = server.mark()
+    server.send_text(alice, "/quiz start 2")
+    await _slow_call(server, "sendPoll", alice.id, mark)
 
     server.answer_poll(alice, poll_a.result, [ask_a.question.correct_option])
     await world.until_rows(

@@ -295,14 +295,14 @@ class TelegramAdapter:
         """The poll whose post timed out that a vote on an unknown poll is for, if it can only
         be that one; the core is told its handle. None: a poll posted before a restart (the
         core finds it by its handle), or one this process cannot place."""
+        if not self.outbox.may_adopt(user_id):
+            return None
+        known = await self.hub.knows_ref(f"tg:poll:{poll_id}")
+        posted = self.outbox.poll_voted(poll_id)  # another vote may have adopted it meanwhile
+        if known or posted is not None:
+            return posted
         adopted = self.outbox.adopt_unsure_poll(poll_id, user_id)
-        if adopted is None and self.outbox.unsure_group_polls():
-            known = await self.hub.knows_ref(f"tg:poll:{poll_id}")
-            # Another vote on it may have adopted it meanwhile.
-            posted = self.outbox.poll_voted(poll_id)
-            if known or posted is not None:
-                return posted
-            adopted = self.outbox.adopt_unsure_group_poll(poll_id)
+        adopted = adopted or self.outbox.adopt_unsure_group_poll(poll_id)
         if adopted is None:
             return None
         await self.hub.posted(*adopted)

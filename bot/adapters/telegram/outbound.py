@@ -275,21 +275,25 @@ class Outbox:
         self._remember(poll.id, posted)
         return f"tg:poll:{poll.id}"
 
+    # Votes on a poll that neither this process nor the database knows (the caller has asked
+    # the core: not a poll posted before a restart) can only be on a poll whose post timed out
+    # (Telegram did post it). These return the question and its handle, for the core to
+    # remember, or None.
+
+    def may_adopt(self, user_id: int) -> bool:
+        """Whether a vote of this user on an unknown poll could be on such a poll."""
+        return user_id in self.unsure_polls or any(
+            not posted.private for _, posted in self.unsure_polls.values()
+        )
+
     def adopt_unsure_poll(self, poll_id: str, user_id: int) -> tuple[AskQuestion, str] | None:
-        """A vote on a poll this process does not know, from a player whose private chat has a
-        poll whose post timed out: that poll (Telegram did post it). Returns the question and
-        its handle, for the core to remember, or None. (A vote on a group poll posted before a
-        restart would be taken for it too; rare, and judged only against that question.)"""
+        """The poll whose post timed out in the voter's private chat."""
         unsure = self.unsure_polls.pop(user_id, None)  # a private chat's id is its user's
         return None if unsure is None else self._adopt(poll_id, *unsure)
 
-    def unsure_group_polls(self) -> int:
-        return sum(not posted.private for _, posted in self.unsure_polls.values())
-
     def adopt_unsure_group_poll(self, poll_id: str) -> tuple[AskQuestion, str] | None:
-        """A vote on a poll that neither this process nor the database knows (the caller has
-        asked the core), while exactly one group poll's post timed out: it can only be that
-        one. A poll_answer names no chat, so with two such polls the vote stays unknown."""
+        """The one group poll whose post timed out. A poll_answer names no chat, so with two
+        such polls the vote stays unknown."""
         groups = [chat for chat, (_, posted) in self.unsure_polls.items() if not posted.private]
         if len(groups) != 1:
             return None
