@@ -12,7 +12,6 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
 
 from sqlalchemy.exc import IntegrityError
 
@@ -386,8 +385,8 @@ class QuizService:
                 # the retries tell these answers what they earned, once, instead of taking
                 # them for redeliveries.
                 self._unheard.update(dict.fromkeys(batch.recorded))
-                for old in list(islice(self._unheard, max(0, len(self._unheard) - UNHEARD_KEPT))):
-                    del self._unheard[old]
+                while len(self._unheard) > UNHEARD_KEPT:
+                    del self._unheard[next(iter(self._unheard))]  # the oldest
                 raise
         for key in batch.recorded:  # told now
             self._unheard.pop(key, None)

@@ -170,12 +170,12 @@ class AnswerModal(discord.ui.Modal):
             timeout=None,
             custom_id=f"{ref}:modal:{os.urandom(6).hex()}",
         )
-        self.ref = ref
-        self.answer: discord.ui.TextInput[AnswerModal] = discord.ui.TextInput(
-            label=t(lang, "discord.modal.label")[:45],
-            custom_id=ANSWER_FIELD,
-            placeholder=t(lang, "discord.modal.placeholder")[:100],
-            max_length=200,
+        self.add_item(
+            discord.ui.TextInput(
+                label=t(lang, "discord.modal.label")[:45],
+                custom_id=ANSWER_FIELD,
+                placeholder=t(lang, "discord.modal.placeholder")[:100],
+                max_length=200,
+            )
         )
-        self.add_item(self.answer)
         self.stop()  # not stored by send_modal: see the class docstring

@@ -205,7 +205,7 @@ class Outbox:
     ) -> str:
         question = reply.question
         assert question is not None
-        question_ref = reply.question_ref or f"rq:{reply.round_question_id}"
+        question_ref = _question_ref(reply)
         if not question.is_multiple_choice:
             try:
                 message = await self._message(chat_id, reply.text, bold=True, leads=leads)
@@ -214,9 +214,7 @@ class Outbox:
                     _bounded_put(self.unsure_typed, chat_id, (reply, reply.text))
                 raise
             self.unsure_typed.pop(chat_id, None)
-            self.typed[(chat_id, message.message_id)] = question_ref
-            while len(self.typed) > MAX_TRACKED_POLLS:
-                self.typed.popitem(last=False)
+            _bounded_put(self.typed, (chat_id, message.message_id), question_ref)
             return f"tg:msg:{chat_id}:{message.message_id}"
 
         period = None
@@ -317,7 +315,7 @@ class Outbox:
         ):
             return None
         del self.unsure_typed[chat_id]
-        self.typed[(chat_id, message_id)] = reply.question_ref or f"rq:{reply.round_question_id}"
+        _bounded_put(self.typed, (chat_id, message_id), _question_ref(reply))
         return reply, f"tg:msg:{chat_id}:{message_id}"
 
     def _remember(self, poll_id: str, posted: PostedPoll) -> None:
@@ -414,6 +412,11 @@ class Outbox:
             return None
         label = t(reply.lang, "telegram.image_button")
         return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+
+
+def _question_ref(reply: AskQuestion) -> str:
+    """The core's name for a question: answers carry it back."""
+    return reply.question_ref or f"rq:{reply.round_question_id}"
 
 
 def _bounded_put(table: OrderedDict, key, value) -> None:
