@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
 from bot.core.boards import BoardService
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import ChatRef, Command, OptionAnswer, Sender
@@ -122,5 +124,86 @@ async def test_a_read_only_transaction_does_not_wait_for_the_writer(tmp_path, sq
             await asyncio.sleep(0.05)
             assert not second.done()
         await (await second).__aexit__(None, None, None)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_brief_transaction_runs_on_the_loop_and_waits_for_a_lock_off_it(
+    tmp_path, sqlite_template
+):
+    """The answer path's transactions skip the trip to the driver's thread on SQLite, but BEGIN
+    still waits for another process's write lock there, so the bot keeps running meanwhile."""
+    import shutil
+    import sqlite3
+    import threading
+
+    from sqlalchemy import text
+
+    path = tmp_path / "brief.sqlite3"
+    shutil.copy(sqlite_template, path)
+    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+    uow = unit_of_work_factory(db.session_factory(engine))
+
+    async def thread_of_statements(unit) -> int:
+        connection = await unit.session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        driver._conn.create_function("thread_id", 0, threading.get_ident)
+        return (await unit.session.execute(text("SELECT thread_id()"))).scalar_one()
+
+    loop_thread = threading.get_ident()
+    insert = "INSERT INTO users (platform, platform_user_id, display_name, created_at) "
+    other = sqlite3.connect(path, isolation_level=None)  # another process's connection
+    try:
+        async with uow(brief=True) as unit:
+            assert await thread_of_statements(unit) == loop_thread
+        async with uow() as unit:
+            assert await thread_of_statements(unit) != loop_thread, "the flag went with it"
+        async with uow(read_only=True) as unit:
+            assert await thread_of_statements(unit) != loop_thread
+
+        other.execute("BEGIN IMMEDIATE")
+        other.execute(insert + "VALUES ('t', 'other', 'Other', 0)")
+
+        async def write() -> None:
+            async with uow(brief=True) as unit:
+                await unit.session.execute(text(insert + "VALUES ('t', 'mine', 'Mine', 0)"))
+                await unit.commit()
+
+        writing = asyncio.ensure_future(write())
+        ticks = 0
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20 and not writing.done(), "waiting for the lock, the loop runs on"
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, 10)
+        async with uow(read_only=True) as unit:
+            rows = await unit.session.execute(text("SELECT platform_user_id FROM users"))
+            assert sorted(r[0] for r in rows) == ["mine", "other"]
+    finally:
+        other.close()
+        await engine.dispose()
+
+
+async def test_a_failed_brief_transaction_writes_nothing(tmp_path, sqlite_template):
+    import shutil
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    path = tmp_path / "brief-fail.sqlite3"
+    shutil.copy(sqlite_template, path)
+    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+    uow = unit_of_work_factory(db.session_factory(engine))
+    insert = "INSERT INTO users (platform, platform_user_id, display_name, created_at) "
+    try:
+        with pytest.raises(IntegrityError):
+            async with uow(brief=True) as unit:
+                await unit.session.execute(text(insert + "VALUES ('t', 'a', 'A', 0)"))
+                await unit.session.execute(text(insert + "VALUES ('t', 'a', 'A again', 0)"))
+                await unit.commit()
+        async with uow(brief=True) as unit:
+            count = await unit.session.execute(text("SELECT count(*) FROM users"))
+            assert count.scalar_one() == 0
     finally:
         await engine.dispose()

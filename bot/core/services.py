@@ -372,7 +372,7 @@ class QuizService:
         return (await self._answer_batch([event]))[0]
 
     async def _answer_batch(self, events: list[TextAnswer | OptionAnswer]) -> list[list[Reply]]:
-        async with self.uow() as uow:
+        async with self.uow(brief=True) as uow:
             batch = await self._look_up(uow, events)
             # The batch holds what its answers change and writes it all at the end.
             with uow.session.no_autoflush:
@@ -1067,7 +1067,7 @@ class QuizService:
         await self._refs.submit((round_question_id, ref))
 
     async def _set_platform_refs(self, refs: list[tuple[int, str]]) -> list[None]:
-        async with self.uow() as uow:
+        async with self.uow(brief=True) as uow:
             await uow.rounds.set_platform_refs(refs)
             await uow.commit()
         return [None] * len(refs)

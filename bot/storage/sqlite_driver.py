@@ -12,6 +12,13 @@ so the URL's options still reach sqlite3. Like SQLAlchemy's own adapter it uses 
 aiosqlite, `Connection._execute` (run a function on the thread) and `Connection._conn` (the
 sqlite3 connection there); the pinned aiosqlite range keeps them, and tests/test_sqlite_driver.py
 checks the behaviour SQLAlchemy relies on.
+
+A connection marked `brief` (bot.storage.uow does it for the transactions of the answer path)
+runs its statements on the event loop's own thread while it holds the write lock: they are a
+few indexed rows each, cheaper than the trip, and holding the lock they never wait for another
+writer. BEGIN (which may wait for another process's lock), COMMIT and ROLLBACK (which write the
+WAL and may checkpoint) still go to the thread, as does every statement outside a transaction
+and every statement of a reader, so the loop never waits on a lock or a long query.
 """
 
 from __future__ import annotations
@@ -61,15 +68,11 @@ class OneTripCursor:
 
     async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
         params = () if parameters is None else parameters
-        self._done = await self._connection._execute(
-            _run, self._connection._conn, sql, params, False
-        )
+        self._done = await self._connection.run(sql, params, False)
         return self
 
     async def executemany(self, sql: str, parameters: Any) -> OneTripCursor:
-        self._done = await self._connection._execute(
-            _run, self._connection._conn, sql, parameters, True
-        )
+        self._done = await self._connection.run(sql, parameters, True)
         return self
 
     @property
@@ -135,12 +138,26 @@ class _NewCursor:
 
 
 class OneTripConnection(aiosqlite.Connection):
+    # Set by the unit of work for the length of a brief write transaction (see the module
+    # docstring); a reader's or an idle connection's statements always go to the thread.
+    brief = False
+
     def cursor(self) -> _NewCursor:  # type: ignore[override]
         return _NewCursor(OneTripCursor(self))
+
+    async def run(self, sql: str, parameters: Any, many: bool) -> _Done:
+        conn = self._conn
+        if self.brief and conn.in_transaction:
+            return _run(conn, sql, parameters, many)
+        return await self._execute(_run, conn, sql, parameters, many)
 
 
 def connect(database: str, **kwargs: Any) -> OneTripConnection:
     """As `aiosqlite.connect` (await the result): `kwargs` go to `sqlite3.connect`."""
+
+    # Made on aiosqlite's thread, used on the loop's by brief transactions: never by both at
+    # once, since each statement is awaited before the next is sent.
+    kwargs.setdefault("check_same_thread", False)
 
     def connector() -> sqlite3.Connection:
         return sqlite3.connect(database, **kwargs)

@@ -28,9 +28,17 @@ from bot.storage.repositories import (
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker, lock: asyncio.Semaphore | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker,
+        lock: asyncio.Semaphore | None = None,
+        *,
+        brief: bool = False,
+    ) -> None:
         self._sessions = sessions
         self._lock = lock
+        self._brief = brief
+        self._driver = None  # the SQLite connection marked brief, while it is
         self.session: AsyncSession | None = None
 
     async def __aenter__(self) -> UnitOfWork:
@@ -39,6 +47,8 @@ class UnitOfWork:
         try:
             self.session = self._sessions()
             await self.session.begin()
+            if self._brief:
+                await self._mark_brief()
         except BaseException:
             if self.session is not None:
                 await self.session.close()
@@ -53,8 +63,21 @@ class UnitOfWork:
         self.scores = ScoreRepository(self.session)
         return self
 
+    async def _mark_brief(self) -> None:
+        """On SQLite, run this transaction's statements on the loop's thread once BEGIN has
+        taken the write lock (bot.storage.sqlite_driver); elsewhere nothing changes."""
+        assert self.session is not None
+        connection = await self.session.connection()  # BEGIN, on the driver's thread
+        driver = (await connection.get_raw_connection()).driver_connection
+        if hasattr(driver, "brief"):
+            driver.brief = True
+            self._driver = driver
+
     async def __aexit__(self, *exc_info) -> None:
         assert self.session is not None
+        if self._driver is not None:
+            self._driver.brief = False  # before the connection goes back to the pool
+            self._driver = None
         try:
             await self.session.rollback()
         finally:
@@ -73,7 +96,7 @@ class UnitOfWork:
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
+    def __call__(self, *, read_only: bool = False, brief: bool = False) -> UnitOfWork: ...
 
 
 def unit_of_work_factory(sessions: async_sessionmaker) -> UnitOfWorkFactory:
@@ -83,7 +106,9 @@ def unit_of_work_factory(sessions: async_sessionmaker) -> UnitOfWorkFactory:
     in the pool's queue under a burst, which would turn answers into apologies).
 
     `read_only=True` is for a transaction that only looks: on SQLite it takes no write lock, so
-    it runs beside the writer (WAL readers see the last commit) instead of queueing behind it."""
+    it runs beside the writer (WAL readers see the last commit) instead of queueing behind it.
+    `brief=True` is for a write transaction of a few small statements (the answer path): on
+    SQLite they skip the trip to the driver's thread (see bot.storage.sqlite_driver)."""
     engine = sessions.kw["bind"]
     pooled = hasattr(engine.pool, "size")  # not the one shared connection of :memory:
     slots = engine.pool.size() + max(engine.pool._max_overflow, 0) if pooled else 1
@@ -96,9 +121,9 @@ def unit_of_work_factory(sessions: async_sessionmaker) -> UnitOfWorkFactory:
         writers = readers = asyncio.Semaphore(slots)
         looking = sessions
 
-    def make(*, read_only: bool = False) -> UnitOfWork:
+    def make(*, read_only: bool = False, brief: bool = False) -> UnitOfWork:
         if read_only:
             return UnitOfWork(looking, readers)
-        return UnitOfWork(sessions, writers)
+        return UnitOfWork(sessions, writers, brief=brief)
 
     return make
