@@ -136,7 +136,7 @@ class Env:
 
 
 @contextlib.asynccontextmanager
-async def make_env(database_url: str, glossary, *, pre_ping: bool = True) -> AsyncIterator[Env]:
+async def make_env(database_url: str, glossary, *, ping: bool = True) -> AsyncIterator[Env]:
     proxy = None
     url = make_url(database_url)
     if url.get_backend_name() == "postgresql":
@@ -144,9 +144,9 @@ async def make_env(database_url: str, glossary, *, pre_ping: bool = True) -> Asy
         port = await proxy.start()
         url = url.set(host="127.0.0.1", port=port)
     rendered = url.render_as_string(hide_password=False)
-    if pre_ping:
+    if ping:
         engine = db.create_engine(rendered)  # the bot's own engine set-up
-    else:  # the same without pool_pre_ping, to show what it is for
+    else:  # the same without pinging idle connections, to show what it is for
         engine = create_async_engine(rendered, pool_size=10, max_overflow=10)
     uow = unit_of_work_factory(db.session_factory(engine))
     quiz = QuizService(uow, glossary, rng=random.Random(5))
@@ -611,12 +611,12 @@ async def test_after_an_idle_outage_the_first_requests_succeed(env, clock, first
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("first", REQUESTS)
-async def test_without_pre_ping_the_first_request_after_an_idle_outage_fails(
+async def test_without_the_idle_ping_the_first_request_after_an_idle_outage_fails(
     database_url, mini_glossary, clock, first
 ):
     """The control: the outage above does leave dead connections in the pool, and
-    pool_pre_ping is what keeps them from users."""
-    async with make_env(database_url, mini_glossary, pre_ping=False) as env:
+    pinging a connection that was idle in the pool (bot.storage.db) keeps them from users."""
+    async with make_env(database_url, mini_glossary, ping=False) as env:
         world = await idle_world(env, clock)
         if first == "tick":
             with pytest.raises(DBAPIError):  # the hub would log it and retry a second later
@@ -627,6 +627,42 @@ async def test_without_pre_ping_the_first_request_after_an_idle_outage_fails(
             await world.check(first, await world.request(first))
         else:
             assert texts(await world.request(first)) == [APOLOGY]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_only_a_connection_that_was_idle_is_pinged(env, monkeypatch):
+    """Pinging costs three round trips on asyncpg: a connection back in the pool a moment ago
+    goes straight out again, one idle for longer is pinged first, and one whose ping fails
+    is replaced before a request meets it."""
+    pings: list[bool] = []
+    real_ping = env.engine.dialect.do_ping
+
+    def counted(dbapi_connection) -> bool:
+        pings.append(True)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(env.engine.dialect, "do_ping", counted)
+    for _ in range(5):
+        assert await rows(env.uow, "SELECT 1") == [(1,)]
+    assert pings == [True] or pings == [], "at most the first, idle since the fixture set up"
+    pings.clear()
+    for _ in range(5):
+        assert await rows(env.uow, "SELECT 1") == [(1,)]
+    assert pings == [], "hot connections are not pinged"
+
+    await asyncio.sleep(db.IDLE_BEFORE_PING * 2)
+    assert await rows(env.uow, "SELECT 1") == [(1,)]
+    assert pings == [True], "idle for a while: pinged"
+
+    def dead(dbapi_connection) -> bool:
+        pings.append(False)
+        raise ConnectionError("gone")
+
+    monkeypatch.setattr(env.engine.dialect, "do_ping", dead)
+    await asyncio.sleep(db.IDLE_BEFORE_PING * 2)
+    assert await rows(env.uow, "SELECT 1") == [(1,)], "a new connection took its place"
+    assert pings[-1] is False
 
 
 # ------------------------------------------------------------------ 3. outage as a timer fires
