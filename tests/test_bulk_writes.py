@@ -187,3 +187,78 @@ async def test_scores_of_a_batch_are_summed_per_board_and_added_to_the_totals(uo
             (scope, "all", ever, b): (700, 1, 1),
         }
     assert got == expected
+
+
+async def test_a_batch_writes_everything_together_in_one_statement_on_postgresql(uow_factory):
+    """Question states, answers, new and changed players and the totals: on PostgreSQL one
+    statement (one round trip), on SQLite one each; stored the same either way."""
+    from sqlalchemy import event
+
+    async with uow_factory() as uow:
+        chat, users, round_, _ = await _round_with_questions(uow)
+        await uow.rounds.save_players(
+            [
+                {"round_id": round_.id, "user_id": users[0].id, "points": 10, "correct": 1}
+                | {"answered": 1, "streak": 1, "last_correct_position": 1, "first_answer_at": NOW}
+            ],
+            [],
+        )
+        (old,) = (await uow.session.execute(select(RoundPlayer))).scalars().all()
+        await uow.commit()
+    async with uow_factory() as uow:
+        (rq,) = [
+            q
+            for q in (await uow.session.execute(select(RoundQuestion))).scalars().all()
+            if q.position == 1
+        ]
+        rq.status, rq.opened_at, rq.closed_at = "closed", NOW, NOW
+        player = {"points": 760, "correct": 2, "answered": 2, "streak": 2}
+        player |= {"last_correct_position": 2, "first_answer_at": NOW}
+        writes = [
+            uow.rounds.question_states([rq]),
+            uow.answers.new_answers([_answer("t:1", users[0], chat, rq)]),
+            uow.rounds.new_players(
+                [{"round_id": round_.id, "user_id": users[1].id, **player, "points": 5}]
+            ),
+            uow.rounds.changed_players([{"player_id": old.id, **player}]),
+            uow.scores.totals([(users[0].id, chat.id, 750, True, NOW)]),
+        ]
+        statements: list[str] = []
+        sync_engine = uow.session.bind.sync_engine
+
+        def seen(_conn, _cursor, statement, *_args) -> None:
+            statements.append(statement)
+
+        event.listen(sync_engine, "before_cursor_execute", seen)
+        try:
+            await uow.writes.together(writes)
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", seen)
+        on_postgres = uow.session.bind.dialect.name == "postgresql"
+        assert len(statements) == (1 if on_postgres else 5)
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = (await uow.session.execute(select(Answer.dedup_key, Answer.points))).all()
+        points = dict(
+            (await uow.session.execute(select(RoundPlayer.user_id, RoundPlayer.points))).all()
+        )
+        (state,) = (
+            await uow.session.execute(
+                select(RoundQuestion.status, RoundQuestion.closed_at).where(
+                    RoundQuestion.position == 1
+                )
+            )
+        ).all()
+        totals = (
+            (
+                await uow.session.execute(
+                    select(Score.points).where(Score.chat_id == chat.id, Score.period == "all")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [tuple(a) for a in stored] == [("t:1", 750)]
+    assert points == {users[0].id: 760, users[1].id: 5}
+    assert tuple(state) == ("closed", NOW)
+    assert totals == [750]

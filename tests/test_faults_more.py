@@ -321,7 +321,11 @@ async def answers_to_batch(env: Env, clock, question: str):
 
 # Which statement of the batch runs last before the connection goes. The batch on question 2
 # closes it (every regular player answers) and opens question 3; the one on question 1 is the
-# players' first answers (new round_players rows).
+# players' first answers (new round_players rows). On PostgreSQL the batch's bulk writes are
+# one statement (WITH ... the writes as CTEs), so the first of them stands for it there.
+BULK_WRITES = {"UPDATE ROUND_QUESTIONS", "INSERT INTO ANSWERS", "UPDATE ROUND_PLAYERS"}
+BULK_WRITES |= {"INSERT INTO SCORES", "INSERT INTO ROUND_PLAYERS"}
+FIRST_WRITE = {"q2": "UPDATE ROUND_QUESTIONS", "q1": "INSERT INTO ANSWERS"}
 CUTS = [
     ("q2", "UPDATE ROUND_QUESTIONS"),  # the batch's first write
     ("q2", "INSERT INTO ANSWERS"),
@@ -350,6 +354,10 @@ BACK_AT_ONCE = {("q2", "INSERT INTO ANSWERS"), ("q2", "UPDATE ROUNDS"), CUTS[-1]
 async def test_a_connection_lost_mid_batch_leaves_each_answer_whole_or_apologised(
     env, clock, question, cut_after, outage_lasts
 ):
+    if env.engine.dialect.name == "postgresql" and cut_after in BULK_WRITES:
+        if cut_after != FIRST_WRITE[question]:
+            pytest.skip("on PostgreSQL the batch's bulk writes are one statement")
+        cut_after = "WITH"
     ask, round_id, events = await answers_to_batch(env, clock, question)
     before = await snapshot(env.uow)
     env.batch_sizes.clear()

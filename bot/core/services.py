@@ -530,10 +530,16 @@ class QuizService:
     @staticmethod
     async def _write(uow: UnitOfWork, batch: _Batch) -> None:
         moved = [o for o in uow.session.dirty if isinstance(o, RoundQuestion)]
-        await uow.rounds.save_question_states(moved)
-        await uow.answers.add_many(batch.answers)
-        await uow.rounds.save_players(*batch.player_rows())
-        await uow.scores.add_many(batch.scores)
+        new_players, changed_players = batch.player_rows()
+        await uow.writes.together(
+            [
+                uow.rounds.question_states(moved),
+                uow.answers.new_answers(batch.answers),
+                uow.rounds.new_players(new_players),
+                uow.rounds.changed_players(changed_players),
+                uow.scores.totals(batch.scores),
+            ]
+        )
         await uow.flush()  # the rounds that moved on
 
     async def _find_question(

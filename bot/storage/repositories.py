@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Integer, bindparam, delete, func, insert, select, update
@@ -11,9 +12,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import Executable
 
 from bot.core.events import ChatRef, Sender
-from bot.storage.bulk import as_arrays, rows_of
+from bot.storage.bulk import as_arrays, combined, rows_of
 from bot.storage.models import (
     GLOBAL_SCOPE,
     Answer,
@@ -84,7 +86,7 @@ _SAVE_QUESTION_STATE = (
     .where(RoundQuestion.__table__.c.id == bindparam("rq"))
     .values({f: bindparam(f) for f in QUESTION_STATE})
 )
-_QUESTION_STATES = rows_of(RoundQuestion.__table__, QUESTION_STATE, rq=Integer())
+_QUESTION_STATES = rows_of(RoundQuestion.__table__, QUESTION_STATE, prefix="q_", rq=Integer())
 _SAVE_QUESTION_STATES = (
     update(RoundQuestion.__table__)
     .where(RoundQuestion.__table__.c.id == _QUESTION_STATES.c.rq)
@@ -151,9 +153,9 @@ _UPDATE_PLAYER = (
 )
 NEW_PLAYER_FIELDS = ("round_id", "user_id", *PLAYER_FIELDS)
 _INSERT_PLAYERS = insert(_PLAYERS_T).from_select(
-    NEW_PLAYER_FIELDS, select(rows_of(_PLAYERS_T, NEW_PLAYER_FIELDS))
+    NEW_PLAYER_FIELDS, select(rows_of(_PLAYERS_T, NEW_PLAYER_FIELDS, prefix="np_"))
 )
-_PLAYER_ROWS = rows_of(_PLAYERS_T, PLAYER_FIELDS, player_id=Integer())
+_PLAYER_ROWS = rows_of(_PLAYERS_T, PLAYER_FIELDS, prefix="p_", player_id=Integer())
 _UPDATE_PLAYERS = (
     update(_PLAYERS_T)
     .where(_PLAYERS_T.c.id == _PLAYER_ROWS.c.player_id)
@@ -176,7 +178,7 @@ ANSWER_COLUMNS = (
     "created_at",
 )
 _INSERT_ANSWERS = insert(_ANSWERS).from_select(
-    ANSWER_COLUMNS, select(rows_of(_ANSWERS, ANSWER_COLUMNS))
+    ANSWER_COLUMNS, select(rows_of(_ANSWERS, ANSWER_COLUMNS, prefix="a_"))
 )
 # The dedup keys already recorded and the tries at open questions, in one look at answers.
 _ANSWERED = (
@@ -209,9 +211,41 @@ def _refresh_user(user: User, sender: Sender) -> None:
         user.platform_lang = sender.lang[:16]
 
 
+@dataclass(frozen=True, slots=True)
+class BulkWrite:
+    """The rows of one bulk statement, to run on its own (`_Repo._write`) or with the batch's
+    other writes (`WriteRepository.together`)."""
+
+    name: str  # which statement: part of the key of a combined one
+    plain: Executable  # elsewhere: run once per row
+    arrays: Executable  # on PostgreSQL: run once, one array per name (bot.storage.bulk)
+    names: tuple[str, ...]
+    rows: list  # dicts, or tuples in the order of `names`
+    prefix: str  # of the array parameters' names
+
+    def plain_params(self) -> list[dict]:
+        if isinstance(self.rows[0], dict):
+            return self.rows
+        return [dict(zip(self.names, row, strict=True)) for row in self.rows]
+
+    def array_params(self) -> dict[str, list]:
+        if isinstance(self.rows[0], dict):
+            return as_arrays(self.rows, self.names, self.prefix)
+        columns = zip(*self.rows, strict=True)
+        return {self.prefix + n: list(c) for n, c in zip(self.names, columns, strict=True)}
+
+
 class _Repo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def _write(self, write: BulkWrite | None) -> None:
+        if write is None:
+            return
+        if self._on_postgres:
+            await self.session.execute(write.arrays, write.array_params())
+        else:
+            await self.session.execute(write.plain, write.plain_params())
 
     def _insert(self, table):
         dialect = self.session.bind.dialect.name
@@ -220,14 +254,6 @@ class _Repo:
     @property
     def _on_postgres(self) -> bool:
         return self.session.bind.dialect.name == "postgresql"
-
-    async def _write_rows(self, plain, as_rows_of, rows: list[dict], names: tuple[str, ...]):
-        """Run a statement for many rows (dicts): on PostgreSQL `as_rows_of`, which takes one
-        array per name (bot.storage.bulk), elsewhere `plain`, once per row."""
-        if self._on_postgres:
-            await self.session.execute(as_rows_of, as_arrays(rows, names))
-        else:
-            await self.session.execute(plain, rows)
 
     def _prepared(self, name: str, build):
         """A statement built once per dialect: the hot paths pass only their parameters, since
@@ -432,16 +458,22 @@ class RoundRepository(_Repo):
             await self.session.execute(_SET_PLATFORM_REF, rows)
 
     async def save_question_states(self, questions: list[RoundQuestion]) -> None:
-        """Write the state of questions that moved on (closed, opened) in one statement; the
-        ORM's flush would send one UPDATE per question, as closes and opens alternate."""
+        await self._write(self.question_states(questions))
+
+    def question_states(self, questions: list[RoundQuestion]) -> BulkWrite | None:
+        """The state of questions that moved on (closed, opened), as one statement's rows; the
+        ORM's flush would send one UPDATE per question, as closes and opens alternate. The
+        ORM takes the states as written (if the write fails, the session is thrown away)."""
         rows = [{"rq": rq.id, **{f: getattr(rq, f) for f in QUESTION_STATE}} for rq in questions]
         if not rows:
-            return
-        names = ("rq", *QUESTION_STATE)
-        await self._write_rows(_SAVE_QUESTION_STATE, _SAVE_QUESTION_STATES, rows, names)
+            return None
         for rq, row in zip(questions, rows, strict=True):
             for f in QUESTION_STATE:
                 set_committed_value(rq, f, row[f])
+        names = ("rq", *QUESTION_STATE)
+        return BulkWrite(
+            "question_states", _SAVE_QUESTION_STATE, _SAVE_QUESTION_STATES, names, rows, "q_"
+        )
 
     async def claim_close(self, rq: RoundQuestion, now: datetime) -> bool:
         """Close an open question. Exactly one caller wins, whichever process it runs in; the
@@ -466,11 +498,22 @@ class RoundRepository(_Repo):
 
     async def save_players(self, new: list[dict], changed: list[dict]) -> None:
         """Insert new player rows and update changed ones (by `player_id`), one statement each."""
-        if new:
-            await self._write_rows(insert(_PLAYERS_T), _INSERT_PLAYERS, new, NEW_PLAYER_FIELDS)
-        if changed:
-            names = ("player_id", *PLAYER_FIELDS)
-            await self._write_rows(_UPDATE_PLAYER, _UPDATE_PLAYERS, changed, names)
+        await self._write(self.new_players(new))
+        await self._write(self.changed_players(changed))
+
+    @staticmethod
+    def new_players(rows: list[dict]) -> BulkWrite | None:
+        if not rows:
+            return None
+        plain = insert(_PLAYERS_T)
+        return BulkWrite("new_players", plain, _INSERT_PLAYERS, NEW_PLAYER_FIELDS, rows, "np_")
+
+    @staticmethod
+    def changed_players(rows: list[dict]) -> BulkWrite | None:
+        if not rows:
+            return None
+        names = ("player_id", *PLAYER_FIELDS)
+        return BulkWrite("players", _UPDATE_PLAYER, _UPDATE_PLAYERS, names, rows, "p_")
 
     async def recent_entry_ids(self, chat_id: int, limit: int = 200) -> list[str]:
         rows = await self.session.execute(
@@ -503,14 +546,19 @@ class AnswerRepository(_Repo):
 
     async def add_many(self, rows: list[dict]) -> None:
         """Insert answers known to be new (their dedup keys checked under the round's lock)."""
+        await self._write(self.new_answers(rows))
+
+    @staticmethod
+    def new_answers(rows: list[dict]) -> BulkWrite | None:
         if not rows:
-            return
+            return None
         for values in rows:
             values["given"] = clean_text(values.get("given", ""), 500)
             values["dedup_key"] = clean_text(values["dedup_key"], 160)
         # Into the table, not the ORM entity: the ORM would split the rows into runs by which
         # columns are None (typed answers have no option), one INSERT per run.
-        await self._write_rows(insert(_ANSWERS), _INSERT_ANSWERS, rows, ANSWER_COLUMNS)
+        plain = insert(_ANSWERS)
+        return BulkWrite("answers", plain, _INSERT_ANSWERS, ANSWER_COLUMNS, rows, "a_")
 
     async def stored(self, dedup_key: str) -> Answer | None:
         key = clean_text(dedup_key, 160)
@@ -546,14 +594,37 @@ class AnswerRepository(_Repo):
         return seen, tries
 
 
+class WriteRepository(_Repo):
+    async def together(self, writes: list[BulkWrite | None]) -> None:
+        """Bulk writes to different tables (a batch of answers': answers, players, totals,
+        question states): on PostgreSQL one statement, one round trip instead of one each
+        (bot.storage.bulk.combined: none of them reads what another writes); elsewhere one
+        statement each, as SQLite runs them in process."""
+        present = [w for w in writes if w is not None]
+        if not self._on_postgres or len(present) < 2:
+            for write in present:
+                await self._write(write)
+            return
+        key = "together:" + "+".join(w.name for w in present)
+        stmt = self._prepared(key, lambda: combined([w.arrays for w in present]))
+        params: dict[str, list] = {}
+        for write in present:
+            params.update(write.array_params())
+        await self.session.execute(stmt, params)
+
+
 # In the order of the keys the totals are summed by (scope, period, start, user), then the sums.
 SCORE_COLUMNS = ("chat_id", "period", "period_start", "user_id", "points", "correct", "answered")
 
 
 class ScoreRepository(_Repo):
     async def add_many(self, answers: list[tuple[int, int, int, bool, datetime]]) -> None:
-        """Add (user id, chat id, points, right, when) answers to the totals in one statement,
-        summed per row first (one row may not be upserted twice in a statement)."""
+        """Add (user id, chat id, points, right, when) answers to the totals in one statement."""
+        await self._write(self.totals(answers))
+
+    def totals(self, answers: list[tuple[int, int, int, bool, datetime]]) -> BulkWrite | None:
+        """(user id, chat id, points, right, when) answers as rows to add to the totals, summed
+        per row first (one row may not be upserted twice in a statement)."""
         totals: dict[tuple, list[int]] = {}
         periods_of: dict[date, list[tuple[str, date]]] = {}  # the periods a day falls in
         for user_id, chat_id, points, correct, now in answers:
@@ -567,19 +638,14 @@ class ScoreRepository(_Repo):
                     row[1] += int(correct)
                     row[2] += 1
         if not totals:
-            return
+            return None
         # In key order, so that transactions adding to the same totals (a player's global
-        # ones) lock them in the same order and wait instead of deadlocking.
+        # ones) lock them in the same order and wait instead of deadlocking. Six rows an
+        # answer: kept as tuples, straight into columns on PostgreSQL rather than through
+        # dicts (3 % of a batch's instructions, counted with callgrind).
         rows = [(*key, *sums) for key, sums in sorted(totals.items())]
-        upsert = self._prepared("score", self._score_upsert)
-        # Six rows an answer: straight into columns rather than through dicts and
-        # `_write_rows` (3 % of a batch's instructions, counted with callgrind).
-        if self._on_postgres:
-            arrays = [list(column) for column in zip(*rows, strict=True)]
-            await self.session.execute(upsert, dict(zip(SCORE_COLUMNS, arrays, strict=True)))
-        else:
-            rows = [dict(zip(SCORE_COLUMNS, row, strict=True)) for row in rows]
-            await self.session.execute(upsert, rows)
+        upsert = self._prepared("score", self._score_upsert)  # this dialect's
+        return BulkWrite("scores", upsert, upsert, SCORE_COLUMNS, rows, "s_")
 
     def _score_upsert(self):
         # Into the table, not the ORM entity: six rows per answer, and the ORM's bulk path
@@ -587,7 +653,8 @@ class ScoreRepository(_Repo):
         table = Score.__table__
         stmt = self._insert(table)
         if self._on_postgres:
-            stmt = stmt.from_select(SCORE_COLUMNS, select(rows_of(table, SCORE_COLUMNS)))
+            rows = rows_of(table, SCORE_COLUMNS, prefix="s_")
+            stmt = stmt.from_select(SCORE_COLUMNS, select(rows))
         return stmt.on_conflict_do_update(
             index_elements=["chat_id", "period", "period_start", "user_id"],
             set_={

@@ -24,6 +24,7 @@ from bot.storage.repositories import (
     RoundRepository,
     ScoreRepository,
     UserRepository,
+    WriteRepository,
 )
 
 
@@ -61,6 +62,7 @@ class UnitOfWork:
         self.rounds = RoundRepository(self.session)
         self.answers = AnswerRepository(self.session)
         self.scores = ScoreRepository(self.session)
+        self.writes = WriteRepository(self.session)
         return self
 
     async def _mark_brief(self) -> None:
