@@ -190,8 +190,8 @@ async def test_scores_of_a_batch_are_summed_per_board_and_added_to_the_totals(uo
 
 
 async def test_a_batch_writes_everything_together_in_one_statement_on_postgresql(uow_factory):
-    """Question states, answers, new and changed players and the totals: on PostgreSQL one
-    statement (one round trip), on SQLite one each; stored the same either way."""
+    """Question and round states, answers, new and changed players and the totals: on
+    PostgreSQL one statement (one round trip), on SQLite one each; stored the same either way."""
     from sqlalchemy import event
 
     async with uow_factory() as uow:
@@ -212,6 +212,8 @@ async def test_a_batch_writes_everything_together_in_one_statement_on_postgresql
             if q.position == 1
         ]
         rq.status, rq.opened_at, rq.closed_at = "closed", NOW, NOW
+        (moving,) = (await uow.session.execute(select(Round))).scalars().all()
+        moving.position, moving.idle_questions = 2, 1
         player = {"points": 760, "correct": 2, "answered": 2, "streak": 2}
         player |= {"last_correct_position": 2, "first_answer_at": NOW}
         writes = [
@@ -222,6 +224,7 @@ async def test_a_batch_writes_everything_together_in_one_statement_on_postgresql
             ),
             uow.rounds.changed_players([{"player_id": old.id, **player}]),
             uow.scores.totals([(users[0].id, chat.id, 750, True, NOW)]),
+            uow.rounds.round_states([moving]),
         ]
         statements: list[str] = []
         sync_engine = uow.session.bind.sync_engine
@@ -235,7 +238,8 @@ async def test_a_batch_writes_everything_together_in_one_statement_on_postgresql
         finally:
             event.remove(sync_engine, "before_cursor_execute", seen)
         on_postgres = uow.session.bind.dialect.name == "postgresql"
-        assert len(statements) == (1 if on_postgres else 5)
+        assert len(statements) == (1 if on_postgres else 6)
+        assert not uow.session.dirty, "the ORM takes the states as written"
         await uow.commit()
     async with uow_factory() as uow:
         stored = (await uow.session.execute(select(Answer.dedup_key, Answer.points))).all()
@@ -258,7 +262,42 @@ async def test_a_batch_writes_everything_together_in_one_statement_on_postgresql
             .scalars()
             .all()
         )
+    async with uow_factory() as uow:
+        (round_state,) = (
+            await uow.session.execute(select(Round.position, Round.idle_questions))
+        ).all()
+    assert tuple(round_state) == (2, 1)
     assert [tuple(a) for a in stored] == [("t:1", 750)]
     assert points == {users[0].id: 760, users[1].id: 5}
     assert tuple(state) == ("closed", NOW)
     assert totals == [750]
+
+
+async def test_players_and_answers_read_together_are_what_each_query_reads(uow_factory):
+    async with uow_factory() as uow:
+        chat, users, round_, questions = await _round_with_questions(uow)
+        player = {"points": 10, "correct": 1, "answered": 1, "streak": 1}
+        player |= {"last_correct_position": 1, "first_answer_at": NOW}
+        await uow.rounds.save_players(
+            [{"round_id": round_.id, "user_id": u.id, **player} for u in users[:2]], []
+        )
+        await uow.answers.add_many(
+            [
+                _answer("r:1", users[0], chat, questions[0], correct=False),
+                _answer("r:2", users[1], chat, questions[0]),
+                _answer("r:3", users[0], chat, questions[0]),
+                _answer("r:4", users[2], chat, questions[1]),
+            ]
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        keys, rqs = ["r:4", "r:9"], [questions[0].id]
+        players, seen, tries = await uow.answers.players_and_answered([round_.id], keys, rqs)
+        apart = await uow.rounds.players_of([round_.id])
+        assert sorted(map(tuple, players)) == sorted(map(tuple, apart))
+        assert (seen, tries) == await uow.answers.answered(keys, rqs)
+        assert seen == {"r:4"}
+        ids = [u.id for u in users]
+        assert tries == {questions[0].id: [(ids[0], False), (ids[1], True), (ids[0], True)]}
+        assert {p[2] for p in players} == set(ids[:2])
+        assert all(p[-2] == NOW and p[-1] in ("User 0", "User 1") for p in players)

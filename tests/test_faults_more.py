@@ -324,7 +324,7 @@ async def answers_to_batch(env: Env, clock, question: str):
 # players' first answers (new round_players rows). On PostgreSQL the batch's bulk writes are
 # one statement (WITH ... the writes as CTEs), so the first of them stands for it there.
 BULK_WRITES = {"UPDATE ROUND_QUESTIONS", "INSERT INTO ANSWERS", "UPDATE ROUND_PLAYERS"}
-BULK_WRITES |= {"INSERT INTO SCORES", "INSERT INTO ROUND_PLAYERS"}
+BULK_WRITES |= {"INSERT INTO SCORES", "INSERT INTO ROUND_PLAYERS", "UPDATE ROUNDS"}
 FIRST_WRITE = {"q2": "UPDATE ROUND_QUESTIONS", "q1": "INSERT INTO ANSWERS"}
 CUTS = [
     ("q2", "UPDATE ROUND_QUESTIONS"),  # the batch's first write

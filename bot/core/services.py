@@ -176,12 +176,16 @@ class _Batch:
         return self.players[round_id]
 
     async def load_players(self, uow: UnitOfWork, round_ids: list[int]) -> None:
+        self.add_players(round_ids, await uow.rounds.players_of(round_ids))
+
+    def add_players(self, round_ids: list[int], rows: list) -> None:
+        """The players of these rounds, all of them, as RoundRepository.players_of gives them."""
         for round_id in round_ids:
             self.players[round_id] = {}
         # Rows of id, round id, user id, the PLAYER_FIELDS, display name: a PlayerState takes
         # the user id and the PLAYER_FIELDS in that order (by position: a batch may load
         # thousands of players, and reading the fields by name cost more than the query).
-        for row in await uow.rounds.players_of(round_ids):
+        for row in rows:
             row_id, round_id, user_id, name = row[0], row[1], row[2], row[-1]
             self.players[round_id][user_id] = PlayerState(*row[2:-1])
             self.player_ids[(round_id, user_id)] = row_id
@@ -416,9 +420,11 @@ class QuizService:
 
         running = {r.id for _, r, _ in batch.by_id.values() if r.status == "running"}
         running |= set(in_chats)
-        await batch.load_players(uow, sorted(running))
         keys = [dedup_key(e) for e in events]
-        batch.seen, tries = await uow.answers.answered(keys, sorted({rq.id for rq in open_now}))
+        players, batch.seen, tries = await uow.answers.players_and_answered(
+            sorted(running), keys, sorted({rq.id for rq in open_now})
+        )
+        batch.add_players(sorted(running), players)
         batch.tries.update(Tries.of(tries))
         return batch
 
@@ -529,7 +535,9 @@ class QuizService:
 
     @staticmethod
     async def _write(uow: UnitOfWork, batch: _Batch) -> None:
-        moved = [o for o in uow.session.dirty if isinstance(o, RoundQuestion)]
+        dirty = uow.session.dirty
+        moved = [o for o in dirty if isinstance(o, RoundQuestion)]
+        rounds = [o for o in dirty if isinstance(o, Round)]
         new_players, changed_players = batch.player_rows()
         await uow.writes.together(
             [
@@ -538,9 +546,10 @@ class QuizService:
                 uow.rounds.new_players(new_players),
                 uow.rounds.changed_players(changed_players),
                 uow.scores.totals(batch.scores),
+                uow.rounds.round_states(rounds),
             ]
         )
-        await uow.flush()  # the rounds that moved on
+        await uow.flush()  # anything else (a user's new name, say)
 
     async def _find_question(
         self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer, user: User

@@ -6,7 +6,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,6 +104,19 @@ _SAVE_QUESTION_STATES = (
     update(RoundQuestion.__table__)
     .where(RoundQuestion.__table__.c.id == _QUESTION_STATES.c.rq)
     .values({f: _QUESTION_STATES.c[f] for f in QUESTION_STATE})
+)
+# A round's state, as its questions close: written with the batch's other writes.
+ROUND_STATE = ("status", "end_reason", "position", "idle_questions", "ended_at")
+_SAVE_ROUND_STATE = (
+    update(Round.__table__)
+    .where(Round.__table__.c.id == bindparam("round"))
+    .values({f: bindparam(f) for f in ROUND_STATE})
+)
+_ROUND_STATES = rows_of(Round.__table__, ROUND_STATE, prefix="r_", round=Integer())
+_SAVE_ROUND_STATES = (
+    update(Round.__table__)
+    .where(Round.__table__.c.id == _ROUND_STATES.c.round)
+    .values({f: _ROUND_STATES.c[f] for f in ROUND_STATE})
 )
 # Plain rows are read from the tables, not through the ORM entities: the ORM's compile and
 # loading steps cost a third more CPU per statement and give nothing for rows of columns.
@@ -193,6 +219,38 @@ _ANSWERED = (
         | _ANSWERS.c.round_question_id.in_(bindparam("rqs", expanding=True))
     )
     .order_by(_ANSWERS.c.id)
+)
+
+# The players of the batch's rounds and `_ANSWERED`, in one round trip: the rows of both
+# queries padded to one shape, told apart by `kind` (0: a player, 1: an answer).
+_PLAYER_COLUMNS = [_PLAYERS_T.c[f] for f in PLAYER_FIELDS]
+_PLAYERS_AND_ANSWERED = union_all(
+    select(
+        literal_column("0", Integer).label("kind"),
+        _PLAYERS_T.c.id.label("n"),
+        _PLAYERS_T.c.round_id,
+        _PLAYERS_T.c.user_id,
+        *_PLAYER_COLUMNS,
+        _USERS.c.display_name.label("text"),
+        cast(null(), Boolean).label("right"),
+    )
+    .join(_USERS, _USERS.c.id == _PLAYERS_T.c.user_id)
+    .where(_PLAYERS_T.c.round_id.in_(bindparam("round_ids", expanding=True))),
+    select(
+        literal_column("1", Integer),
+        _ANSWERS.c.id,
+        _ANSWERS.c.round_question_id,
+        _ANSWERS.c.user_id,
+        *(cast(null(), c.type) for c in _PLAYER_COLUMNS),
+        _ANSWERS.c.dedup_key,
+        _ANSWERS.c.correct,
+    ).where(
+        _ANSWERS.c.dedup_key.in_(bindparam("keys", expanding=True))
+        | _ANSWERS.c.round_question_id.in_(bindparam("rqs", expanding=True))
+    ),
+)
+_PLAYERS_AND_ANSWERED = _PLAYERS_AND_ANSWERED.order_by(
+    _PLAYERS_AND_ANSWERED.selected_columns.kind, _PLAYERS_AND_ANSWERED.selected_columns.n
 )
 
 
@@ -475,6 +533,20 @@ class RoundRepository(_Repo):
             "question_states", _SAVE_QUESTION_STATE, _SAVE_QUESTION_STATES, names, rows, "q_"
         )
 
+    @staticmethod
+    def round_states(rounds: list[Round]) -> BulkWrite | None:
+        """The state of rounds that moved on (a question closed, the round ended), as one
+        statement's rows for the batch's other writes to take along; the ORM takes the states
+        as written, as in `question_states`."""
+        rows = [{"round": r.id, **{f: getattr(r, f) for f in ROUND_STATE}} for r in rounds]
+        if not rows:
+            return None
+        for round_, row in zip(rounds, rows, strict=True):
+            for f in ROUND_STATE:
+                set_committed_value(round_, f, row[f])
+        names = ("round", *ROUND_STATE)
+        return BulkWrite("round_states", _SAVE_ROUND_STATE, _SAVE_ROUND_STATES, names, rows, "r_")
+
     async def claim_close(self, rq: RoundQuestion, now: datetime) -> bool:
         """Close an open question. Exactly one caller wins, whichever process it runs in; the
         winner's `rq` shows it closed (without another UPDATE at flush)."""
@@ -524,6 +596,18 @@ class RoundRepository(_Repo):
             .limit(limit)
         )
         return list(rows.scalars().all())
+
+
+def _seen_and_tries(rows, keys: list[str], tries: dict[int, list[tuple[int, bool]]]):
+    """Of (dedup key, question id, user id, right) answer rows in the order they came: which
+    of `keys` are among them, and the tries at the questions `tries` has lists for."""
+    wanted, seen = set(keys), set()
+    for key, rq_id, user_id, correct in rows:
+        if key in wanted:
+            seen.add(key)
+        if rq_id in tries:
+            tries[rq_id].append((user_id, bool(correct)))
+    return seen, tries
 
 
 class AnswerRepository(_Repo):
@@ -584,14 +668,22 @@ class AnswerRepository(_Repo):
         tries: dict[int, list[tuple[int, bool]]] = {q: [] for q in round_question_ids}
         if not keys and not round_question_ids:
             return set(), tries
-        wanted, seen = set(keys), set()
         rows = await self.session.execute(_ANSWERED, {"keys": keys, "rqs": round_question_ids})
-        for key, rq_id, user_id, correct in rows:
-            if key in wanted:
-                seen.add(key)
-            if rq_id in tries:
-                tries[rq_id].append((user_id, bool(correct)))
-        return seen, tries
+        return _seen_and_tries(rows, keys, tries)
+
+    async def players_and_answered(
+        self, round_ids: list[int], dedup_keys: list[str], round_question_ids: list[int]
+    ) -> tuple[list, set[str], dict[int, list[tuple[int, bool]]]]:
+        """`RoundRepository.players_of(round_ids)` and `answered(dedup_keys,
+        round_question_ids)` in one statement, for a batch of answers."""
+        keys = [clean_text(k, 160) for k in dedup_keys]
+        params = {"round_ids": round_ids, "keys": keys, "rqs": round_question_ids}
+        rows = (await self.session.execute(_PLAYERS_AND_ANSWERED, params)).all()
+        split = next((i for i, row in enumerate(rows) if row[0] == 1), len(rows))
+        players = [row[1:-1] for row in rows[:split]]  # as players_of gives them
+        answers = (row[-2:-1] + row[2:4] + row[-1:] for row in rows[split:])
+        tries: dict[int, list[tuple[int, bool]]] = {q: [] for q in round_question_ids}
+        return (players, *_seen_and_tries(answers, keys, tries))
 
 
 class WriteRepository(_Repo):
