@@ -301,3 +301,49 @@ async def test_players_and_answers_read_together_are_what_each_query_reads(uow_f
         assert tries == {questions[0].id: [(ids[0], False), (ids[1], True), (ids[0], True)]}
         assert {p[2] for p in players} == set(ids[:2])
         assert all(p[-2] == NOW and p[-1] in ("User 0", "User 1") for p in players)
+
+
+async def test_the_answer_paths_users_are_created_and_kept_up_to_date_as_rows(uow_factory):
+    """`rows_for`: one statement for users it knows unchanged; a new user is created, a new
+    name or platform language written, a chosen interface language kept."""
+    from sqlalchemy import event
+
+    from bot.storage.models import User
+
+    async with uow_factory() as uow:
+        first = await uow.users.rows_for("test", [Sender("1", "Ann", lang="en")], NOW)
+        await uow.commit()
+    (ann,) = first.values()
+    assert (ann.display_name, ann.platform_lang, ann.lang) == ("Ann", "en", None)
+    async with uow_factory() as uow:
+        (await uow.session.get(User, ann.id)).lang = "zh"  # chosen with /lang
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        statements: list[str] = []
+        sync_engine = uow.session.bind.sync_engine
+
+        def seen(_conn, _cursor, statement, *_args) -> None:
+            statements.append(statement)
+
+        event.listen(sync_engine, "before_cursor_execute", seen)
+        try:
+            same = await uow.users.rows_for("test", [Sender("1", "Ann", lang="en")], NOW)
+            looked = [s for s in statements if not s.startswith("BEGIN")]
+            assert len(looked) == 1, "a known user, unchanged: one look"
+            both = await uow.users.rows_for(
+                "test", [Sender("1", "Ann  Lee", lang="de"), Sender("2", "Bo")], NOW
+            )
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", seen)
+        await uow.commit()
+    assert same["1"] == (ann.id, "Ann", "zh", "en")
+    assert both["1"] == (ann.id, "Ann Lee", "zh", "de")
+    assert both["2"].display_name == "Bo" and both["2"].id != ann.id
+    async with uow_factory() as uow:
+        stored = (
+            await uow.session.execute(
+                select(User.platform_user_id, User.display_name, User.lang, User.platform_lang)
+            )
+        ).all()
+    assert sorted(map(tuple, stored)) == [("1", "Ann Lee", "zh", "de"), ("2", "Bo", None, None)]

@@ -41,7 +41,7 @@ from bot.core.replies import (
 from bot.core.settings import ChatSettings
 from bot.i18n import interface_lang, t
 from bot.storage.models import Chat, Round, RoundPlayer, RoundQuestion, User
-from bot.storage.repositories import PLAYER_FIELDS
+from bot.storage.repositories import PLAYER_FIELDS, UserRow
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 UNHEARD_KEPT = 10_000  # answers whose COMMIT's outcome the bot did not hear, kept to tell
@@ -68,12 +68,12 @@ class Wakeup:
     at: datetime
 
 
-def personal_lang(chat: Chat, user: User) -> str:
+def personal_lang(chat: Chat, user: User | UserRow) -> str:
     """Language of a message meant for one user only (a verdict, a refusal)."""
     return interface_lang(user.lang, user.platform_lang, chat.lang)
 
 
-def chat_lang(chat: Chat, user: User | None = None) -> str:
+def chat_lang(chat: Chat, user: User | UserRow | None = None) -> str:
     """Interface language: the chat's choice; in private chats the user's, then their platform's."""
     if chat.kind == "private" and user is not None:
         return interface_lang(chat.lang, user.lang, user.platform_lang)
@@ -136,7 +136,7 @@ class _Known:
 class _Batch:
     """What one transaction's answers have looked up, and what they still have to write."""
 
-    users: dict[tuple[str, str], User] = field(default_factory=dict)
+    users: dict[tuple[str, str], UserRow] = field(default_factory=dict)
     by_id: dict[int, tuple[RoundQuestion, Round, Chat]] = field(default_factory=dict)
     chats: dict[tuple[str, str], tuple[Chat, Round | None]] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
@@ -405,7 +405,7 @@ class QuizService:
         for event in events:
             senders.setdefault(event.chat.platform, []).append(event.sender)
         for platform, people in senders.items():
-            found = await uow.users.get_or_create_many(platform, people, events[0].at)
+            found = await uow.users.rows_for(platform, people, events[0].at)
             batch.users.update({(platform, uid): user for uid, user in found.items()})
 
         ids = sorted({_round_question_id(e.question_ref) for e in events} - {None})
@@ -552,7 +552,7 @@ class QuizService:
         await uow.flush()  # anything else (a user's new name, say)
 
     async def _find_question(
-        self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer, user: User
+        self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer, user: UserRow
     ) -> tuple[Chat, ChatRef, Round, RoundQuestion] | list[Reply]:
         """The question an answer is for, or the replies that say why there is none."""
         ref = event.question_ref
@@ -881,7 +881,7 @@ class QuizService:
             return await self._replay(uow, chat, round_, rq, chat_lang(chat))
 
     async def _retold(
-        self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer, user: User
+        self, uow: UnitOfWork, batch: _Batch, event: TextAnswer | OptionAnswer, user: UserRow
     ) -> list[Reply]:
         """An answer of a failed batch that the batch stored after all: what it earned, and
         the close it brought (it was the question's last answer, at its close time)."""

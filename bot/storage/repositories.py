@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import (
     Boolean,
@@ -129,6 +130,23 @@ _NAMES = select(_USERS.c.id, _USERS.c.display_name).where(
 _FIND_USERS = select(User).where(
     User.platform == bindparam("platform"),
     User.platform_user_id.in_(bindparam("uids", expanding=True)),
+)
+# The answer path's users as plain rows (UserRow): loading ORM entities, and the session
+# tracking them to its flush, cost a tenth of a batch of answers.
+_FIND_USER_ROWS = select(
+    _USERS.c.id,
+    _USERS.c.display_name,
+    _USERS.c.lang,
+    _USERS.c.platform_lang,
+    _USERS.c.platform_user_id,
+).where(
+    _USERS.c.platform == bindparam("platform"),
+    _USERS.c.platform_user_id.in_(bindparam("uids", expanding=True)),
+)
+_RENAME_USER = (
+    update(_USERS)
+    .where(_USERS.c.id == bindparam("user_id"))
+    .values(display_name=bindparam("name"), platform_lang=bindparam("platform_lang"))
 )
 _FIND_CHATS = select(Chat).where(
     Chat.platform == bindparam("platform"),
@@ -344,6 +362,15 @@ class _Repo:
         return found
 
 
+class UserRow(NamedTuple):
+    """A user as the answer path reads them (the attributes of User it needs)."""
+
+    id: int
+    display_name: str
+    lang: str | None
+    platform_lang: str | None
+
+
 class UserRepository(_Repo):
     async def get_or_create(self, platform: str, sender: Sender, now: datetime) -> User:
         return (await self.get_or_create_many(platform, [sender], now))[sender.platform_user_id]
@@ -374,6 +401,32 @@ class UserRepository(_Repo):
         )
         for sender in senders:
             _refresh_user(users[sender.platform_user_id], sender)
+        return users
+
+    async def rows_for(
+        self, platform: str, senders: list[Sender], now: datetime
+    ) -> dict[str, UserRow]:
+        """As `get_or_create_many`, as plain rows: created on first contact, their name and
+        platform language kept up to date (an UPDATE only for those that changed)."""
+        latest = {s.platform_user_id: s for s in senders}
+        params = {"platform": platform, "uids": list(latest)}
+        found = {row[-1]: row for row in await self.session.execute(_FIND_USER_ROWS, params)}
+        if len(found) < len(latest):  # someone new: the ORM path creates them
+            await self.get_or_create_many(
+                platform, [s for uid, s in latest.items() if uid not in found], now
+            )
+            await self.session.flush()
+            found = {row[-1]: row for row in await self.session.execute(_FIND_USER_ROWS, params)}
+        users, renamed = {}, []
+        for uid, sender in latest.items():
+            user_id, name, lang, platform_lang, _ = found[uid]
+            new_name = _display_name(sender)
+            new_lang = sender.lang[:16] if sender.lang else platform_lang
+            if (new_name, new_lang) != (name, platform_lang):
+                renamed.append({"user_id": user_id, "name": new_name, "platform_lang": new_lang})
+            users[uid] = UserRow(user_id, new_name, lang, new_lang)
+        if renamed:
+            await self.session.execute(_RENAME_USER, renamed)
         return users
 
     async def get(self, user_id: int) -> User | None:
