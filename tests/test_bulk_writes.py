@@ -234,7 +234,7 @@ async def test_a_batch_writes_everything_together_in_one_statement_on_postgresql
 
         event.listen(sync_engine, "before_cursor_execute", seen)
         try:
-            await uow.writes.together(writes)
+            await uow.batches.write(writes)
         finally:
             event.remove(sync_engine, "before_cursor_execute", seen)
         on_postgres = uow.session.bind.dialect.name == "postgresql"
@@ -273,7 +273,7 @@ async def test_a_batch_writes_everything_together_in_one_statement_on_postgresql
     assert totals == [750]
 
 
-async def test_players_and_answers_read_together_are_what_each_query_reads(uow_factory):
+async def test_the_batch_look_up_reads_what_each_query_reads(uow_factory):
     async with uow_factory() as uow:
         chat, users, round_, questions = await _round_with_questions(uow)
         player = {"points": 10, "correct": 1, "answered": 1, "streak": 1}
@@ -292,8 +292,16 @@ async def test_players_and_answers_read_together_are_what_each_query_reads(uow_f
         await uow.commit()
     async with uow_factory() as uow:
         keys, rqs = ["r:4", "r:9"], [questions[0].id]
-        players, seen, tries = await uow.answers.players_and_answered([round_.id], keys, rqs)
+        senders = [("test", "0"), ("test", "2"), ("test", "9"), ("other", "1")]
+        found = await uow.batches.look_up([round_.id], keys, rqs, senders)
+        players, seen, tries = found.players, found.seen, found.tries
         apart = await uow.rounds.players_of([round_.id])
+        by_uid = await uow.users.rows_for(
+            "test", [Sender("0", "User 0"), Sender("2", "User 2")], NOW
+        )
+        assert found.users == {
+            ("test", uid): (user.id, user.display_name, None, None) for uid, user in by_uid.items()
+        }, "only the pairs asked for, and only those that exist"
         assert sorted(map(tuple, players)) == sorted(map(tuple, apart))
         assert (seen, tries) == await uow.answers.answered(keys, rqs)
         assert seen == {"r:4"}

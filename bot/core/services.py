@@ -401,13 +401,6 @@ class QuizService:
         answer in are locked before their dedup keys are looked up, so a redelivered update
         handled by another process meanwhile is seen."""
         batch = _Batch()
-        senders: dict[str, list[Sender]] = {}
-        for event in events:
-            senders.setdefault(event.chat.platform, []).append(event.sender)
-        for platform, people in senders.items():
-            found = await uow.users.rows_for(platform, people, events[0].at)
-            batch.users.update({(platform, uid): user for uid, user in found.items()})
-
         ids = sorted({_round_question_id(e.question_ref) for e in events} - {None})
         batch.add_questions(await uow.rounds.questions_in_rounds(ids))
         await self._chat_rounds(uow, batch, [e for e in events if not e.question_ref])
@@ -421,11 +414,20 @@ class QuizService:
         running = {r.id for _, r, _ in batch.by_id.values() if r.status == "running"}
         running |= set(in_chats)
         keys = [dedup_key(e) for e in events]
-        players, batch.seen, tries = await uow.answers.players_and_answered(
-            sorted(running), keys, sorted({rq.id for rq in open_now})
+        senders: dict[str, list[Sender]] = {}
+        for event in events:
+            senders.setdefault(event.chat.platform, []).append(event.sender)
+        pairs = [(e.chat.platform, e.sender.platform_user_id) for e in events]
+        found = await uow.batches.look_up(
+            sorted(running), keys, sorted({rq.id for rq in open_now}), pairs
         )
-        batch.add_players(sorted(running), players)
-        batch.tries.update(Tries.of(tries))
+        batch.add_players(sorted(running), found.players)
+        batch.seen = found.seen
+        batch.tries.update(Tries.of(found.tries))
+        for platform, people in senders.items():
+            known = {uid: row for (p, uid), row in found.users.items() if p == platform}
+            users = await uow.users.kept_up(platform, people, known, events[0].at)
+            batch.users.update({(platform, uid): user for uid, user in users.items()})
         return batch
 
     async def _chat_rounds(
@@ -539,7 +541,7 @@ class QuizService:
         moved = [o for o in dirty if isinstance(o, RoundQuestion)]
         rounds = [o for o in dirty if isinstance(o, Round)]
         new_players, changed_players = batch.player_rows()
-        await uow.writes.together(
+        await uow.batches.write(
             [
                 uow.rounds.question_states(moved),
                 uow.answers.new_answers(batch.answers),

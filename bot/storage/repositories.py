@@ -239,36 +239,59 @@ _ANSWERED = (
     .order_by(_ANSWERS.c.id)
 )
 
-# The players of the batch's rounds and `_ANSWERED`, in one round trip: the rows of both
-# queries padded to one shape, told apart by `kind` (0: a player, 1: an answer).
+# What a batch of answers looks up once its rounds are locked, in one round trip: the players
+# of those rounds, `_ANSWERED`, and the users who answered. The rows of the three queries are
+# padded to one shape and told apart by `kind` (PLAYER, ANSWER, USER); `n` is the row's id.
+PLAYER, ANSWER, USER = 0, 1, 2
 _PLAYER_COLUMNS = [_PLAYERS_T.c[f] for f in PLAYER_FIELDS]
-_PLAYERS_AND_ANSWERED = union_all(
+_USER_EXTRA = (_USERS.c.lang, _USERS.c.platform_lang, _USERS.c.platform, _USERS.c.platform_user_id)
+
+
+def _nulls(columns) -> list:
+    return [cast(null(), c.type) for c in columns]
+
+
+_BATCH_LOOK_UP = union_all(
     select(
-        literal_column("0", Integer).label("kind"),
+        literal_column(str(PLAYER), Integer).label("kind"),
         _PLAYERS_T.c.id.label("n"),
         _PLAYERS_T.c.round_id,
         _PLAYERS_T.c.user_id,
         *_PLAYER_COLUMNS,
         _USERS.c.display_name.label("text"),
         cast(null(), Boolean).label("right"),
+        *_nulls(_USER_EXTRA),
     )
     .join(_USERS, _USERS.c.id == _PLAYERS_T.c.user_id)
     .where(_PLAYERS_T.c.round_id.in_(bindparam("round_ids", expanding=True))),
     select(
-        literal_column("1", Integer),
+        literal_column(str(ANSWER), Integer),
         _ANSWERS.c.id,
         _ANSWERS.c.round_question_id,
         _ANSWERS.c.user_id,
-        *(cast(null(), c.type) for c in _PLAYER_COLUMNS),
+        *_nulls(_PLAYER_COLUMNS),
         _ANSWERS.c.dedup_key,
         _ANSWERS.c.correct,
+        *_nulls(_USER_EXTRA),
     ).where(
         _ANSWERS.c.dedup_key.in_(bindparam("keys", expanding=True))
         | _ANSWERS.c.round_question_id.in_(bindparam("rqs", expanding=True))
     ),
+    # Users of these platforms with these ids (the pairs are picked out of them in Python).
+    select(
+        literal_column(str(USER), Integer),
+        _USERS.c.id,
+        *_nulls([_PLAYERS_T.c.round_id, _PLAYERS_T.c.user_id, *_PLAYER_COLUMNS]),
+        _USERS.c.display_name,
+        cast(null(), Boolean),
+        *_USER_EXTRA,
+    ).where(
+        _USERS.c.platform.in_(bindparam("platforms", expanding=True)),
+        _USERS.c.platform_user_id.in_(bindparam("uids", expanding=True)),
+    ),
 )
-_PLAYERS_AND_ANSWERED = _PLAYERS_AND_ANSWERED.order_by(
-    _PLAYERS_AND_ANSWERED.selected_columns.kind, _PLAYERS_AND_ANSWERED.selected_columns.n
+_BATCH_LOOK_UP = _BATCH_LOOK_UP.order_by(
+    _BATCH_LOOK_UP.selected_columns.kind, _BATCH_LOOK_UP.selected_columns.n
 )
 
 
@@ -406,20 +429,30 @@ class UserRepository(_Repo):
     async def rows_for(
         self, platform: str, senders: list[Sender], now: datetime
     ) -> dict[str, UserRow]:
-        """As `get_or_create_many`, as plain rows: created on first contact, their name and
-        platform language kept up to date (an UPDATE only for those that changed)."""
+        """As `get_or_create_many`, as plain rows (see `kept_up`)."""
+        params = {"platform": platform, "uids": [s.platform_user_id for s in senders]}
+        found = {row[-1]: row[:-1] for row in await self.session.execute(_FIND_USER_ROWS, params)}
+        return await self.kept_up(platform, senders, found, now)
+
+    async def kept_up(
+        self, platform: str, senders: list[Sender], found: dict[str, tuple], now: datetime
+    ) -> dict[str, UserRow]:
+        """The users behind these senders of one platform as plain rows, by platform user
+        id, given those `found` already (user id -> id, name, lang, platform lang): the
+        others created, names and platform languages kept up to date (an UPDATE only for
+        those that changed)."""
         latest = {s.platform_user_id: s for s in senders}
-        params = {"platform": platform, "uids": list(latest)}
-        found = {row[-1]: row for row in await self.session.execute(_FIND_USER_ROWS, params)}
-        if len(found) < len(latest):  # someone new: the ORM path creates them
+        if any(uid not in found for uid in latest):  # someone new: the ORM path creates them
             await self.get_or_create_many(
                 platform, [s for uid, s in latest.items() if uid not in found], now
             )
             await self.session.flush()
-            found = {row[-1]: row for row in await self.session.execute(_FIND_USER_ROWS, params)}
+            params = {"platform": platform, "uids": list(latest)}
+            rows = await self.session.execute(_FIND_USER_ROWS, params)
+            found = {row[-1]: row[:-1] for row in rows}
         users, renamed = {}, []
         for uid, sender in latest.items():
-            user_id, name, lang, platform_lang, _ = found[uid]
+            user_id, name, lang, platform_lang = found[uid]
             new_name = _display_name(sender)
             new_lang = sender.lang[:16] if sender.lang else platform_lang
             if (new_name, new_lang) != (name, platform_lang):
@@ -724,23 +757,54 @@ class AnswerRepository(_Repo):
         rows = await self.session.execute(_ANSWERED, {"keys": keys, "rqs": round_question_ids})
         return _seen_and_tries(rows, keys, tries)
 
-    async def players_and_answered(
-        self, round_ids: list[int], dedup_keys: list[str], round_question_ids: list[int]
-    ) -> tuple[list, set[str], dict[int, list[tuple[int, bool]]]]:
-        """`RoundRepository.players_of(round_ids)` and `answered(dedup_keys,
-        round_question_ids)` in one statement, for a batch of answers."""
+
+@dataclass(slots=True)
+class LookedUp:
+    """What `BatchRepository.look_up` found."""
+
+    players: list  # rows as RoundRepository.players_of gives them
+    seen: set[str]  # the dedup keys already recorded
+    tries: dict[int, list[tuple[int, bool]]]  # as AnswerRepository.answered gives them
+    users: dict[tuple[str, str], tuple]  # (platform, user id) -> id, name, lang, platform lang
+
+
+class BatchRepository(_Repo):
+    """The statements of a batch of answers that span tables."""
+
+    async def look_up(
+        self,
+        round_ids: list[int],
+        dedup_keys: list[str],
+        round_question_ids: list[int],
+        senders: list[tuple[str, str]],
+    ) -> LookedUp:
+        """The players of these (locked) rounds, which dedup keys are recorded and the tries at
+        these questions, and the users behind these (platform, user id) senders that exist
+        already: one statement. Look users up again after creating them
+        (`UserRepository.kept_up`)."""
         keys = [clean_text(k, 160) for k in dedup_keys]
-        params = {"round_ids": round_ids, "keys": keys, "rqs": round_question_ids}
-        rows = (await self.session.execute(_PLAYERS_AND_ANSWERED, params)).all()
-        split = next((i for i, row in enumerate(rows) if row[0] == 1), len(rows))
-        players = [row[1:-1] for row in rows[:split]]  # as players_of gives them
-        answers = (row[-2:-1] + row[2:4] + row[-1:] for row in rows[split:])
+        params = {
+            "round_ids": round_ids,
+            "keys": keys,
+            "rqs": round_question_ids,
+            "platforms": sorted({platform for platform, _ in senders}),
+            "uids": sorted({uid for _, uid in senders}),
+        }
+        rows = (await self.session.execute(_BATCH_LOOK_UP, params)).all()
+        players, answers, wanted, users = [], [], set(senders), {}
+        for row in rows:
+            kind = row[0]
+            if kind == PLAYER:
+                players.append(row[1:11])  # id, round, user, the PLAYER_FIELDS, name
+            elif kind == ANSWER:
+                answers.append((row[10], row[2], row[3], row[11]))
+            elif (row[14], row[15]) in wanted:
+                users[(row[14], row[15])] = (row[1], row[10], row[12], row[13])
         tries: dict[int, list[tuple[int, bool]]] = {q: [] for q in round_question_ids}
-        return (players, *_seen_and_tries(answers, keys, tries))
+        seen, tries = _seen_and_tries(answers, keys, tries)
+        return LookedUp(players, seen, tries, users)
 
-
-class WriteRepository(_Repo):
-    async def together(self, writes: list[BulkWrite | None]) -> None:
+    async def write(self, writes: list[BulkWrite | None]) -> None:
         """Bulk writes to different tables (a batch of answers': answers, players, totals,
         question states): on PostgreSQL one statement, one round trip instead of one each
         (bot.storage.bulk.combined: none of them reads what another writes); elsewhere one

@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.storage.db import READ_ONLY
 from bot.storage.repositories import (
     AnswerRepository,
+    BatchRepository,
     ChatRepository,
     RoundRepository,
     ScoreRepository,
     UserRepository,
-    WriteRepository,
 )
 
 
@@ -62,7 +62,7 @@ class UnitOfWork:
         self.rounds = RoundRepository(self.session)
         self.answers = AnswerRepository(self.session)
         self.scores = ScoreRepository(self.session)
-        self.writes = WriteRepository(self.session)
+        self.batches = BatchRepository(self.session)
         return self
 
     async def _mark_brief(self) -> None:
