@@ -207,3 +207,47 @@ async def test_a_failed_brief_transaction_writes_nothing(tmp_path, sqlite_templa
             assert count.scalar_one() == 0
     finally:
         await engine.dispose()
+
+
+async def test_answers_are_recorded_while_a_leaderboard_is_being_read(
+    tmp_path, sqlite_template, monkeypatch
+):
+    """The board is read in a read-only transaction: on SQLite it takes no write lock, so a
+    slow leaderboard (a million users) does not hold up the answers recorded meanwhile."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from bot.storage.repositories import ScoreRepository
+
+    path = tmp_path / "board.sqlite3"
+    shutil.copy(sqlite_template, path)
+    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+    uow = unit_of_work_factory(db.session_factory(engine))
+    boards = BoardService(uow)
+    reading, go_on = asyncio.Event(), asyncio.Event()
+    real_top = ScoreRepository.top
+
+    async def slow_top(self, *args, **kwargs):
+        reading.set()
+        await go_on.wait()
+        return await real_top(self, *args, **kwargs)
+
+    monkeypatch.setattr(ScoreRepository, "top", slow_top)
+    now = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    chat = ChatRef("test", "-1", "group", "Board")
+    try:
+        board = asyncio.ensure_future(boards.leaderboard(chat, Sender("1", "Ann"), now))
+        await asyncio.wait_for(reading.wait(), 5)
+
+        async def write() -> None:
+            async with uow(brief=True) as unit:
+                await unit.users.rows_for("test", [Sender("2", "Bo")], now)
+                await unit.commit()
+
+        await asyncio.wait_for(write(), 5)  # not queued behind the board
+        go_on.set()
+        shown = await asyncio.wait_for(board, 5)
+        assert shown.rows == ()  # nobody has points yet
+    finally:
+        go_on.set()
+        await engine.dispose()

@@ -45,8 +45,11 @@ class BoardService:
             chat = await uow.chats.get_or_create(chat_ref, now)
             user = await uow.users.get_or_create(chat_ref.platform, sender, now)
             await uow.commit()
-            lang = chat_lang(chat, user)
-            scope_id = chat.id if scope == "chat" else GLOBAL_SCOPE
+        lang = chat_lang(chat, user)
+        scope_id = chat.id if scope == "chat" else GLOBAL_SCOPE
+        # The board is read beside the writer (on SQLite it holds no write lock), so answers
+        # being recorded meanwhile do not wait for it.
+        async with self.uow(read_only=True) as uow:
             top = await uow.scores.top(scope_id, period, start, BOARD_SIZE)
             rows = [
                 Standing(
@@ -91,7 +94,7 @@ class BoardService:
         )
 
     async def _histogram(self, key: tuple) -> list[tuple[int, int]]:
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             return await uow.scores.points_histogram(*key)
 
     async def show_settings(self, chat_ref: ChatRef, sender: Sender, now: datetime) -> Reply:
