@@ -251,3 +251,43 @@ async def test_answers_are_recorded_while_a_leaderboard_is_being_read(
     finally:
         go_on.set()
         await engine.dispose()
+
+
+async def test_answers_are_recorded_while_someones_stats_are_being_read(
+    tmp_path, sqlite_template, monkeypatch, mini_glossary
+):
+    import shutil
+    from datetime import UTC, datetime
+
+    from bot.core.stats import StatsService
+    from bot.storage.practice_models import PracticeRepository
+
+    path = tmp_path / "stats.sqlite3"
+    shutil.copy(sqlite_template, path)
+    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+    uow = unit_of_work_factory(db.session_factory(engine))
+    reading, go_on = asyncio.Event(), asyncio.Event()
+    real_totals = PracticeRepository.totals
+
+    async def slow_totals(self, *args, **kwargs):
+        reading.set()
+        await go_on.wait()
+        return await real_totals(self, *args, **kwargs)
+
+    monkeypatch.setattr(PracticeRepository, "totals", slow_totals)
+    now = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    try:
+        figures = asyncio.ensure_future(StatsService(uow, mini_glossary).figures(1, now))
+        await asyncio.wait_for(reading.wait(), 5)
+
+        async def write() -> None:
+            async with uow(brief=True) as unit:
+                await unit.users.rows_for("test", [Sender("2", "Bo")], now)
+                await unit.commit()
+
+        await asyncio.wait_for(write(), 5)  # not queued behind the stats
+        go_on.set()
+        assert (await asyncio.wait_for(figures, 5)).answered == 0
+    finally:
+        go_on.set()
+        await engine.dispose()

@@ -73,7 +73,8 @@ class StatsService:
         self.glossary = glossary
 
     async def figures(self, user_id: int, now: datetime, tz: tzinfo | None = None) -> StatsFigures:
-        async with self.uow() as uow:
+        # Only reads: beside the writer, so answers recorded meanwhile do not wait for them.
+        async with self.uow(read_only=True) as uow:
             repo = PracticeRepository(uow.session)
             if tz is None:
                 reminder = await repo.reminder(user_id)
