@@ -175,6 +175,47 @@ async def test_votes_on_a_group_poll_whose_send_timed_out_count(server, make_wor
     server.assert_no_errors()
 
 
+async def test_an_adopted_poll_closed_early_is_left_to_its_own_timer(server, make_world, clock):
+    """Question 2's sendPoll timed out and its votes were adopted; once every regular player
+    has voted the question closes early. The bot never learnt that poll's message id, so it
+    does not try to stop it (a stopPoll Telegram would reject): the result and the podium
+    follow all the same."""
+    world = await make_world(fake_clock=True, read_timeout=0.3)
+    ada, alice = server.user(10, "Ada", language_code="en"), server.user(1, "Alice")
+    group, chat = await _group_of_polls(server, -100, "Quiz Group", ada)
+    mark = server.mark()
+    server.send_text(ada, "/quiz", chat=group)
+    [first] = await server.wait_for("sendPoll", chat_id=group.id, since=mark)
+    ask = await world.open_question(chat, ada)
+    for user in (ada, alice):  # both become regular players
+        server.answer_poll(user, first.result, [ask.question.correct_option])
+    await world.until_rows("SELECT count(*) FROM answers", [(2,)])
+
+    server.fail_next("sendPoll", delay=0.6, chat_id=group.id)
+    mark = server.mark()
+    clock.advance(ask.seconds + 1)
+    await world.app.hub.resume()  # question 1's time is up; question 2's post times out
+    late = await _slow_call(server, "sendPoll", group.id, mark)
+    second = await world.open_question(chat, ada)
+    assert second.position == 2
+
+    mark = server.mark()
+    for user in (ada, alice):
+        server.answer_poll(user, late.result, [second.question.correct_option])
+    await world.until_rows("SELECT status FROM rounds", [("finished",)])
+    sent = await server.wait_for("sendMessage", chat_id=group.id, since=mark, count=2)
+    texts = [html.unescape(m.params["text"]) for m in sent]
+    assert any("Right: Ada" in t or "Right: Alice" in t for t in texts), texts
+    await server.assert_no_call("stopPoll", within=0.3, chat_id=group.id)
+    assert await _answers_by_position(world) == [
+        (1, "1", 1),
+        (1, "10", 1),
+        (2, "1", 1),
+        (2, "10", 1),
+    ]
+    server.assert_no_errors()
+
+
 async def test_a_vote_on_a_poll_from_before_a_restart_is_not_taken_for_a_timed_out_one(
     server, make_world, clock
 ):
