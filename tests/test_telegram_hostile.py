@@ -216,6 +216,27 @@ async def test_an_adopted_poll_closed_early_is_left_to_its_own_timer(server, mak
     server.assert_no_errors()
 
 
+async def test_stopping_a_round_closes_its_open_poll(server, make_world):
+    """/quiz stop with a question's poll open: the poll is stopped with the round (nobody
+    votes on a question that no longer counts), and the round's end is posted."""
+    world = await make_world()
+    ada = server.user(10, "Ada", language_code="en")
+    group, chat = await _group_of_polls(server, -100, "Quiz Group", ada)
+    mark = server.mark()
+    server.send_text(ada, "/quiz", chat=group)
+    [poll] = await server.wait_for("sendPoll", chat_id=group.id, since=mark)
+    await world.open_question(chat, ada)
+
+    mark = server.mark()
+    server.send_text(ada, "/quiz stop", chat=group)
+    [stop] = await server.wait_for("stopPoll", chat_id=group.id, since=mark)
+    assert stop.params["message_id"] == poll.result["message_id"]
+    sent = await server.wait_for("sendMessage", chat_id=group.id, since=mark)
+    assert any("stopped" in html.unescape(m.params["text"]).lower() for m in sent)
+    assert await world.rows("SELECT status FROM rounds") == [("stopped",)]
+    server.assert_no_errors()
+
+
 async def test_a_vote_on_a_poll_from_before_a_restart_is_not_taken_for_a_timed_out_one(
     server, make_world, clock
 ):
@@ -752,8 +773,13 @@ def test_no_text_keeps_a_mention_and_every_text_reads_the_same(text):
 
 
 def seen_in(server: FakeTelegramServer, chat_id: int, since: int = 0) -> list[str]:
-    """Everything the bot posted into the chat, as the user sees it, each request checked."""
-    return [check_sent(c) for c in server.calls[since:] if _same_chat(c, chat_id)]
+    """Everything the bot posted into the chat, as the user sees it, each request checked
+    (a poll it stopped is not a post)."""
+    return [
+        check_sent(c)
+        for c in server.calls[since:]
+        if _same_chat(c, chat_id) and c.method != "stopPoll"
+    ]
 
 
 def _same_chat(call, chat_id: int) -> bool:

@@ -170,6 +170,7 @@ class Outbox:
             await self._stop_poll(reply.round_question_id)
             await self._message(chat_id, reply.text, bold=True, leads=leads)
         elif isinstance(reply, RoundOver):
+            await self._stop_round_polls(chat_id)
             await self._message(chat_id, reply.text, bold=True, leads=leads)
         elif isinstance(reply, Leaderboard):
             await self._message(chat_id, reply.text, bold=True, markup=self._image_markup(reply))
@@ -336,6 +337,14 @@ class Outbox:
         if posted is not None and posted.private:
             posted.voted = True
         return posted
+
+    async def _stop_round_polls(self, chat_id: int) -> None:
+        """A round stopped with its question open leaves that question's poll open: stop it,
+        so that nobody goes on voting on a question that no longer counts."""
+        for round_question_id, poll_id in list(self._poll_of_question.items()):
+            posted = self.polls.get(poll_id)
+            if posted is not None and posted.chat_id == chat_id:
+                await self._stop_poll(round_question_id)
 
     async def _stop_poll(self, round_question_id: int) -> None:
         """Close the poll of a question the core closed early (everyone answered, /stop)."""
