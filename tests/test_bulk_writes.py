@@ -3,9 +3,10 @@ SQLite) are stored exactly as given: Nones, booleans, aware times, odd text, sum
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.core.events import ChatRef, Sender
 from bot.storage.models import GLOBAL_SCOPE, Answer, Round, RoundPlayer, RoundQuestion, Score
@@ -46,6 +47,30 @@ def _answer(key, user, chat, rq, **overrides) -> dict:
         "created_at": NOW,
     }
     return row | overrides
+
+
+@contextlib.contextmanager
+def _statements(uow):
+    """The SQL the unit of work sends inside the block (BEGIN left out)."""
+    sent: list[str] = []
+    engine = uow.session.bind.sync_engine
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        if not statement.startswith("BEGIN"):
+            sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+async def _users(uow, senders: list[Sender]):
+    """The answer path's users of platform "test": looked up with the batch, then kept up."""
+    found = await uow.batches.look_up([], [], [], [("test", s.platform_user_id) for s in senders])
+    known = {uid: row for (_, uid), row in found.users.items()}
+    return await uow.users.kept_up("test", senders, known, NOW)
 
 
 async def test_answers_written_together_come_back_as_given(uow_factory):
@@ -192,8 +217,6 @@ async def test_scores_of_a_batch_are_summed_per_board_and_added_to_the_totals(uo
 async def test_a_batch_writes_everything_together_in_one_statement_on_postgresql(uow_factory):
     """Question and round states, answers, new and changed players and the totals: on
     PostgreSQL one statement (one round trip), on SQLite one each; stored the same either way."""
-    from sqlalchemy import event
-
     async with uow_factory() as uow:
         chat, users, round_, _ = await _round_with_questions(uow)
         await uow.rounds.save_players(
@@ -226,17 +249,8 @@ async def test_a_batch_writes_everything_together_in_one_statement_on_postgresql
             uow.scores.totals([(users[0].id, chat.id, 750, True, NOW)]),
             uow.rounds.round_states([moving]),
         ]
-        statements: list[str] = []
-        sync_engine = uow.session.bind.sync_engine
-
-        def seen(_conn, _cursor, statement, *_args) -> None:
-            statements.append(statement)
-
-        event.listen(sync_engine, "before_cursor_execute", seen)
-        try:
+        with _statements(uow) as statements:
             await uow.batches.write(writes)
-        finally:
-            event.remove(sync_engine, "before_cursor_execute", seen)
         on_postgres = uow.session.bind.dialect.name == "postgresql"
         assert len(statements) == (1 if on_postgres else 6)
         assert not uow.session.dirty, "the ORM takes the states as written"
@@ -296,11 +310,9 @@ async def test_the_batch_look_up_reads_what_each_query_reads(uow_factory):
         found = await uow.batches.look_up([round_.id], keys, rqs, senders)
         players, seen, tries = found.players, found.seen, found.tries
         apart = await uow.rounds.players_of([round_.id])
-        by_uid = await uow.users.rows_for(
-            "test", [Sender("0", "User 0"), Sender("2", "User 2")], NOW
-        )
         assert found.users == {
-            ("test", uid): (user.id, user.display_name, None, None) for uid, user in by_uid.items()
+            ("test", "0"): (users[0].id, "User 0", None, None),
+            ("test", "2"): (users[2].id, "User 2", None, None),
         }, "only the pairs asked for, and only those that exist"
         assert sorted(map(tuple, players)) == sorted(map(tuple, apart))
         assert (seen, tries) == await uow.answers.answered(keys, rqs)
@@ -312,14 +324,12 @@ async def test_the_batch_look_up_reads_what_each_query_reads(uow_factory):
 
 
 async def test_the_answer_paths_users_are_created_and_kept_up_to_date_as_rows(uow_factory):
-    """`rows_for`: one statement for users it knows unchanged; a new user is created, a new
-    name or platform language written, a chosen interface language kept."""
-    from sqlalchemy import event
-
+    """Users the batch's look-up found unchanged cost no statement; a new user is created, a
+    new name or platform language written with one UPDATE, a chosen interface language kept."""
     from bot.storage.models import User
 
     async with uow_factory() as uow:
-        first = await uow.users.rows_for("test", [Sender("1", "Ann", lang="en")], NOW)
+        first = await _users(uow, [Sender("1", "Ann", lang="en")])
         await uow.commit()
     (ann,) = first.values()
     assert (ann.display_name, ann.platform_lang, ann.lang) == ("Ann", "en", None)
@@ -328,25 +338,20 @@ async def test_the_answer_paths_users_are_created_and_kept_up_to_date_as_rows(uo
         await uow.commit()
 
     async with uow_factory() as uow:
-        statements: list[str] = []
-        sync_engine = uow.session.bind.sync_engine
-
-        def seen(_conn, _cursor, statement, *_args) -> None:
-            statements.append(statement)
-
-        event.listen(sync_engine, "before_cursor_execute", seen)
-        try:
-            same = await uow.users.rows_for("test", [Sender("1", "Ann", lang="en")], NOW)
-            looked = [s for s in statements if not s.startswith("BEGIN")]
-            assert len(looked) == 1, "a known user, unchanged: one look"
-            both = await uow.users.rows_for(
-                "test", [Sender("1", "Ann  Lee", lang="de"), Sender("2", "Bo")], NOW
+        found = await uow.batches.look_up([], [], [], [("test", "1")])
+        known = {uid: row for (_, uid), row in found.users.items()}
+        with _statements(uow) as statements:
+            same = await uow.users.kept_up("test", [Sender("1", "Ann", lang="en")], known, NOW)
+        assert statements == [], "found and unchanged: nothing more to send"
+        with _statements(uow) as statements:
+            renamed = await uow.users.kept_up(
+                "test", [Sender("1", "Ann  Lee", lang="de")], known, NOW
             )
-        finally:
-            event.remove(sync_engine, "before_cursor_execute", seen)
+        assert len(statements) == 1 and statements[0].startswith("UPDATE users")
+        both = await _users(uow, [Sender("1", "Ann Lee", lang="de"), Sender("2", "Bo")])
         await uow.commit()
     assert same["1"] == (ann.id, "Ann", "zh", "en")
-    assert both["1"] == (ann.id, "Ann Lee", "zh", "de")
+    assert renamed["1"] == both["1"] == (ann.id, "Ann Lee", "zh", "de")
     assert both["2"].display_name == "Bo" and both["2"].id != ann.id
     async with uow_factory() as uow:
         stored = (

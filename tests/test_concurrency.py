@@ -93,56 +93,58 @@ async def test_two_processes_share_one_round(database_url, mini_glossary, clock)
             await engine.dispose()
 
 
-async def test_a_read_only_transaction_does_not_wait_for_the_writer(tmp_path, sqlite_template):
-    """On SQLite a reader runs beside an open write transaction and sees the last commit."""
+INSERT_USER = "INSERT INTO users (platform, platform_user_id, display_name, created_at) "
+
+
+@pytest.fixture
+async def sqlite_file(tmp_path, sqlite_template):
+    """A migrated SQLite file and the bot's unit-of-work factory on it."""
     import shutil
 
-    from sqlalchemy import text
-
-    path = tmp_path / "readers.sqlite3"
+    path = tmp_path / "quizbot.sqlite3"
     shutil.copy(sqlite_template, path)
     engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
-    uow = unit_of_work_factory(db.session_factory(engine))
     try:
-        insert = "INSERT INTO users (platform, platform_user_id, display_name, created_at) "
-        async with uow() as writer:
-            await writer.session.execute(text(insert + "VALUES ('t', 'a', 'A', 0)"))
-            await writer.commit()
-        async with uow() as writer:  # holds SQLite's write lock (BEGIN IMMEDIATE)
-            await writer.session.execute(text(insert + "VALUES ('t', 'b', 'B', 0)"))
-
-            async def read() -> list[str]:
-                async with uow(read_only=True) as reader:
-                    rows = await reader.session.execute(text("SELECT platform_user_id FROM users"))
-                    return [r[0] for r in rows]
-
-            assert await asyncio.wait_for(read(), 5) == ["a"], "the last commit, not the open one"
-            await writer.commit()
-
-            # A second writer still queues behind the first, in this process.
-            second = asyncio.ensure_future(uow().__aenter__())
-            await asyncio.sleep(0.05)
-            assert not second.done()
-        await (await second).__aexit__(None, None, None)
+        yield path, unit_of_work_factory(db.session_factory(engine))
     finally:
         await engine.dispose()
 
 
-async def test_a_brief_transaction_runs_on_the_loop_and_waits_for_a_lock_off_it(
-    tmp_path, sqlite_template
-):
+async def test_a_read_only_transaction_does_not_wait_for_the_writer(sqlite_file):
+    """On SQLite a reader runs beside an open write transaction and sees the last commit."""
+    from sqlalchemy import text
+
+    _, uow = sqlite_file
+    async with uow() as writer:
+        await writer.session.execute(text(INSERT_USER + "VALUES ('t', 'a', 'A', 0)"))
+        await writer.commit()
+    async with uow() as writer:  # holds SQLite's write lock (BEGIN IMMEDIATE)
+        await writer.session.execute(text(INSERT_USER + "VALUES ('t', 'b', 'B', 0)"))
+
+        async def read() -> list[str]:
+            async with uow(read_only=True) as reader:
+                rows = await reader.session.execute(text("SELECT platform_user_id FROM users"))
+                return [r[0] for r in rows]
+
+        assert await asyncio.wait_for(read(), 5) == ["a"], "the last commit, not the open one"
+        await writer.commit()
+
+        # A second writer still queues behind the first, in this process.
+        second = asyncio.ensure_future(uow().__aenter__())
+        await asyncio.sleep(0.05)
+        assert not second.done()
+    await (await second).__aexit__(None, None, None)
+
+
+async def test_a_brief_transaction_runs_on_the_loop_and_waits_for_a_lock_off_it(sqlite_file):
     """The answer path's transactions skip the trip to the driver's thread on SQLite, but BEGIN
     still waits for another process's write lock there, so the bot keeps running meanwhile."""
-    import shutil
     import sqlite3
     import threading
 
     from sqlalchemy import text
 
-    path = tmp_path / "brief.sqlite3"
-    shutil.copy(sqlite_template, path)
-    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
-    uow = unit_of_work_factory(db.session_factory(engine))
+    path, uow = sqlite_file
 
     async def thread_of_statements(unit) -> int:
         connection = await unit.session.connection()
@@ -151,7 +153,6 @@ async def test_a_brief_transaction_runs_on_the_loop_and_waits_for_a_lock_off_it(
         return (await unit.session.execute(text("SELECT thread_id()"))).scalar_one()
 
     loop_thread = threading.get_ident()
-    insert = "INSERT INTO users (platform, platform_user_id, display_name, created_at) "
     other = sqlite3.connect(path, isolation_level=None)  # another process's connection
     try:
         async with uow(brief=True) as unit:
@@ -162,11 +163,11 @@ async def test_a_brief_transaction_runs_on_the_loop_and_waits_for_a_lock_off_it(
             assert await thread_of_statements(unit) != loop_thread
 
         other.execute("BEGIN IMMEDIATE")
-        other.execute(insert + "VALUES ('t', 'other', 'Other', 0)")
+        other.execute(INSERT_USER + "VALUES ('t', 'other', 'Other', 0)")
 
         async def write() -> None:
             async with uow(brief=True) as unit:
-                await unit.session.execute(text(insert + "VALUES ('t', 'mine', 'Mine', 0)"))
+                await unit.session.execute(text(INSERT_USER + "VALUES ('t', 'mine', 'Mine', 0)"))
                 await unit.commit()
 
         writing = asyncio.ensure_future(write())
@@ -182,112 +183,87 @@ async def test_a_brief_transaction_runs_on_the_loop_and_waits_for_a_lock_off_it(
             assert sorted(r[0] for r in rows) == ["mine", "other"]
     finally:
         other.close()
-        await engine.dispose()
 
 
-async def test_a_failed_brief_transaction_writes_nothing(tmp_path, sqlite_template):
-    import shutil
-
+async def test_a_failed_brief_transaction_writes_nothing(sqlite_file):
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
-    path = tmp_path / "brief-fail.sqlite3"
-    shutil.copy(sqlite_template, path)
-    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
-    uow = unit_of_work_factory(db.session_factory(engine))
-    insert = "INSERT INTO users (platform, platform_user_id, display_name, created_at) "
-    try:
-        with pytest.raises(IntegrityError):
-            async with uow(brief=True) as unit:
-                await unit.session.execute(text(insert + "VALUES ('t', 'a', 'A', 0)"))
-                await unit.session.execute(text(insert + "VALUES ('t', 'a', 'A again', 0)"))
-                await unit.commit()
+    _, uow = sqlite_file
+    with pytest.raises(IntegrityError):
         async with uow(brief=True) as unit:
-            count = await unit.session.execute(text("SELECT count(*) FROM users"))
-            assert count.scalar_one() == 0
+            await unit.session.execute(text(INSERT_USER + "VALUES ('t', 'a', 'A', 0)"))
+            await unit.session.execute(text(INSERT_USER + "VALUES ('t', 'a', 'A again', 0)"))
+            await unit.commit()
+    async with uow(brief=True) as unit:
+        count = await unit.session.execute(text("SELECT count(*) FROM users"))
+        assert count.scalar_one() == 0
+
+
+async def _a_write_goes_through_while(uow, monkeypatch, owner, method: str, reading):
+    """Hold `owner.method` (a query of a read) until a write transaction has committed: the
+    write must not queue behind the read. Returns what `reading()` returned."""
+    from datetime import UTC, datetime
+
+    started, go_on = asyncio.Event(), asyncio.Event()
+    real = getattr(owner, method)
+
+    async def slow(self, *args, **kwargs):
+        started.set()
+        await go_on.wait()
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(owner, method, slow)
+    read = asyncio.ensure_future(reading())
+    try:
+        await asyncio.wait_for(started.wait(), 5)
+
+        async def write() -> None:
+            async with uow(brief=True) as unit:  # as an answer batch would
+                now = datetime(2026, 12, 2, 12, tzinfo=UTC)
+                await unit.users.get_or_create_many("test", [Sender("2", "Bo")], now)
+                await unit.commit()
+
+        await asyncio.wait_for(write(), 5)  # not queued behind the read
     finally:
-        await engine.dispose()
+        go_on.set()
+    return await asyncio.wait_for(read, 5)
 
 
-async def test_answers_are_recorded_while_a_leaderboard_is_being_read(
-    tmp_path, sqlite_template, monkeypatch
-):
+async def test_answers_are_recorded_while_a_leaderboard_is_being_read(sqlite_file, monkeypatch):
     """The board is read in a read-only transaction: on SQLite it takes no write lock, so a
     slow leaderboard (a million users) does not hold up the answers recorded meanwhile."""
-    import shutil
     from datetime import UTC, datetime
 
     from bot.storage.repositories import ScoreRepository
 
-    path = tmp_path / "board.sqlite3"
-    shutil.copy(sqlite_template, path)
-    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
-    uow = unit_of_work_factory(db.session_factory(engine))
-    boards = BoardService(uow)
-    reading, go_on = asyncio.Event(), asyncio.Event()
-    real_top = ScoreRepository.top
-
-    async def slow_top(self, *args, **kwargs):
-        reading.set()
-        await go_on.wait()
-        return await real_top(self, *args, **kwargs)
-
-    monkeypatch.setattr(ScoreRepository, "top", slow_top)
-    now = datetime(2026, 12, 2, 12, tzinfo=UTC)
-    chat = ChatRef("test", "-1", "group", "Board")
-    try:
-        board = asyncio.ensure_future(boards.leaderboard(chat, Sender("1", "Ann"), now))
-        await asyncio.wait_for(reading.wait(), 5)
-
-        async def write() -> None:
-            async with uow(brief=True) as unit:
-                await unit.users.rows_for("test", [Sender("2", "Bo")], now)
-                await unit.commit()
-
-        await asyncio.wait_for(write(), 5)  # not queued behind the board
-        go_on.set()
-        shown = await asyncio.wait_for(board, 5)
-        assert shown.rows == ()  # nobody has points yet
-    finally:
-        go_on.set()
-        await engine.dispose()
+    _, uow = sqlite_file
+    chat, now = ChatRef("test", "-1", "group", "Board"), datetime(2026, 12, 2, 12, tzinfo=UTC)
+    shown = await _a_write_goes_through_while(
+        uow,
+        monkeypatch,
+        ScoreRepository,
+        "top",
+        lambda: BoardService(uow).leaderboard(chat, Sender("1", "Ann"), now),
+    )
+    assert shown.rows == ()  # nobody has points yet
 
 
 async def test_answers_are_recorded_while_someones_stats_are_being_read(
-    tmp_path, sqlite_template, monkeypatch, mini_glossary
+    sqlite_file, monkeypatch, mini_glossary
 ):
-    import shutil
     from datetime import UTC, datetime
 
     from bot.core.stats import StatsService
     from bot.storage.practice_models import PracticeRepository
 
-    path = tmp_path / "stats.sqlite3"
-    shutil.copy(sqlite_template, path)
-    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
-    uow = unit_of_work_factory(db.session_factory(engine))
-    reading, go_on = asyncio.Event(), asyncio.Event()
-    real_totals = PracticeRepository.totals
-
-    async def slow_totals(self, *args, **kwargs):
-        reading.set()
-        await go_on.wait()
-        return await real_totals(self, *args, **kwargs)
-
-    monkeypatch.setattr(PracticeRepository, "totals", slow_totals)
+    _, uow = sqlite_file
     now = datetime(2026, 12, 2, 12, tzinfo=UTC)
-    try:
-        figures = asyncio.ensure_future(StatsService(uow, mini_glossary).figures(1, now))
-        await asyncio.wait_for(reading.wait(), 5)
-
-        async def write() -> None:
-            async with uow(brief=True) as unit:
-                await unit.users.rows_for("test", [Sender("2", "Bo")], now)
-                await unit.commit()
-
-        await asyncio.wait_for(write(), 5)  # not queued behind the stats
-        go_on.set()
-        assert (await asyncio.wait_for(figures, 5)).answered == 0
-    finally:
-        go_on.set()
-        await engine.dispose()
+    figures = await _a_write_goes_through_while(
+        uow,
+        monkeypatch,
+        PracticeRepository,
+        "totals",
+        lambda: StatsService(uow, mini_glossary).figures(1, now),
+    )
+    assert figures.answered == 0

@@ -93,32 +93,9 @@ _SET_PLATFORM_REF = (
     .where(RoundQuestion.__table__.c.id == bindparam("rq"))
     .values(platform_ref=bindparam("ref"))
 )
-# A question's state, as answers and ticks move it: written for many questions at once.
+# A question's and a round's state, as answers and ticks move them (see `_States`).
 QUESTION_STATE = ("status", "opened_at", "closed_at", "deadline")
-_SAVE_QUESTION_STATE = (
-    update(RoundQuestion.__table__)
-    .where(RoundQuestion.__table__.c.id == bindparam("rq"))
-    .values({f: bindparam(f) for f in QUESTION_STATE})
-)
-_QUESTION_STATES = rows_of(RoundQuestion.__table__, QUESTION_STATE, prefix="q_", rq=Integer())
-_SAVE_QUESTION_STATES = (
-    update(RoundQuestion.__table__)
-    .where(RoundQuestion.__table__.c.id == _QUESTION_STATES.c.rq)
-    .values({f: _QUESTION_STATES.c[f] for f in QUESTION_STATE})
-)
-# A round's state, as its questions close: written with the batch's other writes.
 ROUND_STATE = ("status", "end_reason", "position", "idle_questions", "ended_at")
-_SAVE_ROUND_STATE = (
-    update(Round.__table__)
-    .where(Round.__table__.c.id == bindparam("round"))
-    .values({f: bindparam(f) for f in ROUND_STATE})
-)
-_ROUND_STATES = rows_of(Round.__table__, ROUND_STATE, prefix="r_", round=Integer())
-_SAVE_ROUND_STATES = (
-    update(Round.__table__)
-    .where(Round.__table__.c.id == _ROUND_STATES.c.round)
-    .values({f: _ROUND_STATES.c[f] for f in ROUND_STATE})
-)
 # Plain rows are read from the tables, not through the ORM entities: the ORM's compile and
 # loading steps cost a third more CPU per statement and give nothing for rows of columns.
 _USERS, _ANSWERS, _PLAYERS_T = User.__table__, Answer.__table__, RoundPlayer.__table__
@@ -313,7 +290,7 @@ def _refresh_user(user: User, sender: Sender) -> None:
 @dataclass(frozen=True, slots=True)
 class BulkWrite:
     """The rows of one bulk statement, to run on its own (`_Repo._write`) or with the batch's
-    other writes (`WriteRepository.together`)."""
+    other writes (`BatchRepository.write`)."""
 
     name: str  # which statement: part of the key of a combined one
     plain: Executable  # elsewhere: run once per row
@@ -332,6 +309,40 @@ class BulkWrite:
             return as_arrays(self.rows, self.names, self.prefix)
         columns = zip(*self.rows, strict=True)
         return {self.prefix + n: list(c) for n, c in zip(self.names, columns, strict=True)}
+
+
+class _States:
+    """Writes the `fields` of many rows of a table at once, by id, from the ORM objects that
+    moved: the ORM's flush would send one UPDATE per object (closes and opens alternate)."""
+
+    def __init__(self, name: str, table, fields: tuple[str, ...], prefix: str) -> None:
+        self.name, self.fields, self.prefix = name, fields, prefix
+        key = "row_id"
+        rows = rows_of(table, fields, prefix=prefix, **{key: Integer()})
+        self.plain = (
+            update(table)
+            .where(table.c.id == bindparam(key))
+            .values({f: bindparam(f) for f in fields})
+        )
+        self.arrays = (
+            update(table).where(table.c.id == rows.c[key]).values({f: rows.c[f] for f in fields})
+        )
+        self.names = (key, *fields)
+
+    def of(self, objects: list) -> BulkWrite | None:
+        """The objects' states as one statement's rows. The ORM takes them as written (if the
+        write fails, the session is thrown away)."""
+        if not objects:
+            return None
+        rows = [{"row_id": o.id, **{f: getattr(o, f) for f in self.fields}} for o in objects]
+        for obj, row in zip(objects, rows, strict=True):
+            for f in self.fields:
+                set_committed_value(obj, f, row[f])
+        return BulkWrite(self.name, self.plain, self.arrays, self.names, rows, self.prefix)
+
+
+_QUESTION_STATES = _States("question_states", RoundQuestion.__table__, QUESTION_STATE, "q_")
+_ROUND_STATES = _States("round_states", Round.__table__, ROUND_STATE, "r_")
 
 
 class _Repo:
@@ -425,14 +436,6 @@ class UserRepository(_Repo):
         for sender in senders:
             _refresh_user(users[sender.platform_user_id], sender)
         return users
-
-    async def rows_for(
-        self, platform: str, senders: list[Sender], now: datetime
-    ) -> dict[str, UserRow]:
-        """As `get_or_create_many`, as plain rows (see `kept_up`)."""
-        params = {"platform": platform, "uids": [s.platform_user_id for s in senders]}
-        found = {row[-1]: row[:-1] for row in await self.session.execute(_FIND_USER_ROWS, params)}
-        return await self.kept_up(platform, senders, found, now)
 
     async def kept_up(
         self, platform: str, senders: list[Sender], found: dict[str, tuple], now: datetime
@@ -604,34 +607,15 @@ class RoundRepository(_Repo):
     async def save_question_states(self, questions: list[RoundQuestion]) -> None:
         await self._write(self.question_states(questions))
 
-    def question_states(self, questions: list[RoundQuestion]) -> BulkWrite | None:
-        """The state of questions that moved on (closed, opened), as one statement's rows; the
-        ORM's flush would send one UPDATE per question, as closes and opens alternate. The
-        ORM takes the states as written (if the write fails, the session is thrown away)."""
-        rows = [{"rq": rq.id, **{f: getattr(rq, f) for f in QUESTION_STATE}} for rq in questions]
-        if not rows:
-            return None
-        for rq, row in zip(questions, rows, strict=True):
-            for f in QUESTION_STATE:
-                set_committed_value(rq, f, row[f])
-        names = ("rq", *QUESTION_STATE)
-        return BulkWrite(
-            "question_states", _SAVE_QUESTION_STATE, _SAVE_QUESTION_STATES, names, rows, "q_"
-        )
+    @staticmethod
+    def question_states(questions: list[RoundQuestion]) -> BulkWrite | None:
+        """The state of questions that moved on (closed, opened)."""
+        return _QUESTION_STATES.of(questions)
 
     @staticmethod
     def round_states(rounds: list[Round]) -> BulkWrite | None:
-        """The state of rounds that moved on (a question closed, the round ended), as one
-        statement's rows for the batch's other writes to take along; the ORM takes the states
-        as written, as in `question_states`."""
-        rows = [{"round": r.id, **{f: getattr(r, f) for f in ROUND_STATE}} for r in rounds]
-        if not rows:
-            return None
-        for round_, row in zip(rounds, rows, strict=True):
-            for f in ROUND_STATE:
-                set_committed_value(round_, f, row[f])
-        names = ("round", *ROUND_STATE)
-        return BulkWrite("round_states", _SAVE_ROUND_STATE, _SAVE_ROUND_STATES, names, rows, "r_")
+        """The state of rounds that moved on (a question closed, the round ended)."""
+        return _ROUND_STATES.of(rounds)
 
     async def claim_close(self, rq: RoundQuestion, now: datetime) -> bool:
         """Close an open question. Exactly one caller wins, whichever process it runs in; the
@@ -806,7 +790,7 @@ class BatchRepository(_Repo):
 
     async def write(self, writes: list[BulkWrite | None]) -> None:
         """Bulk writes to different tables (a batch of answers': answers, players, totals,
-        question states): on PostgreSQL one statement, one round trip instead of one each
+        question and round states): on PostgreSQL one statement, one round trip instead of one each
         (bot.storage.bulk.combined: none of them reads what another writes); elsewhere one
         statement each, as SQLite runs them in process."""
         present = [w for w in writes if w is not None]
