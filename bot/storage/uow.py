@@ -48,7 +48,7 @@ class UnitOfWork:
         try:
             self.session = self._sessions()
             await self.session.begin()
-            if self._brief:
+            if self._brief and self.session.bind.dialect.name == "sqlite":
                 await self._mark_brief()
         except BaseException:
             if self.session is not None:
@@ -66,8 +66,8 @@ class UnitOfWork:
         return self
 
     async def _mark_brief(self) -> None:
-        """On SQLite, run this transaction's statements on the loop's thread once BEGIN has
-        taken the write lock (bot.storage.sqlite_driver); elsewhere nothing changes."""
+        """Run this SQLite transaction's statements on the loop's thread once BEGIN has taken
+        the write lock (bot.storage.sqlite_driver)."""
         assert self.session is not None
         connection = await self.session.connection()  # BEGIN, on the driver's thread
         driver = (await connection.get_raw_connection()).driver_connection
