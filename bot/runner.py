@@ -117,6 +117,7 @@ async def run_bots(settings: Settings, *, stop_event: asyncio.Event | None = Non
             started.append(adapter)
             log.info("%s adapter started", adapter.platform)
         await app.hub.resume()
+        app.hub.start_sweeping()
         reminders = asyncio.create_task(_send_reminders(app, stop_event))
         await stop_event.wait()
         log.info("stopping")

@@ -227,3 +227,23 @@ def mini_glossary() -> Glossary:
         _entry("zh-model", "模型", "zh", "任一调整参数后的程序。", "调整参数后的程序"),
     ]
     return Glossary(tuple(entries))
+
+
+async def rounds_without_podium(uow_factory) -> list[tuple]:
+    """Rounds still running, or ended without their end reaching the chat: (id, status,
+    position, total) each."""
+    async with uow_factory(read_only=True) as uow:
+        rounds = await uow.session.execute(
+            text(
+                "SELECT id, status, position, total FROM rounds WHERE status = 'running' OR end_due"
+            )
+        )
+        return [tuple(r) for r in rounds]
+
+
+def assert_every_round_reached_its_podium(request, unfinished: list[tuple]) -> None:
+    """Every round an end-to-end test plays must reach its podium, so that a round that hangs
+    fails the test; one that leaves a round running on purpose says so with the
+    `round_left_running` marker."""
+    if request.node.get_closest_marker("round_left_running") is None:
+        assert not unfinished, f"rounds that never reached their podium: {unfinished}"

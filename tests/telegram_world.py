@@ -16,6 +16,7 @@ from bot.config import Secret, Settings
 from bot.content.questions import QuestionGenerator
 from bot.core.events import ChatRef, Sender
 from bot.core.replies import AskQuestion
+from tests.conftest import assert_every_round_reached_its_podium, rounds_without_podium
 from tests.fakes import FakeTelegramServer
 
 TOKEN = "123:TEST"
@@ -82,9 +83,9 @@ async def server():
 
 
 @pytest.fixture
-async def make_world(server, database_url, mini_glossary, clock, caplog):
+async def make_world(server, database_url, mini_glossary, clock, caplog, request):
     """`world = await make_world()` starts the bot; the teardown stops it and fails the test
-    on a handler crash or an error logged by the bot."""
+    on a handler crash, an error logged by the bot, or a round that never reached its podium."""
     started: list[World] = []
 
     async def make(
@@ -114,9 +115,13 @@ async def make_world(server, database_url, mini_glossary, clock, caplog):
 
     caplog.set_level(logging.INFO)
     yield make
+    unfinished = []
     for world in started:
         await world.adapter.stop()
+        unfinished += await rounds_without_podium(world.app.uow)
         await world.app.close()
+    assert not server.handler_errors, server.handler_errors
+    assert_every_round_reached_its_podium(request, unfinished)
     assert not server.handler_errors, server.handler_errors
     records = all_records(caplog)
     bad = [

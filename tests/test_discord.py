@@ -20,6 +20,7 @@ from bot.config import Secret, Settings
 from bot.content.model import Question, QuestionType
 from bot.core.events import ChatRef
 from bot.core.replies import Image
+from tests.conftest import assert_every_round_reached_its_podium, rounds_without_podium
 
 MC_TYPES = tuple(q for q in QuestionType if q.is_multiple_choice)
 TYPED_TYPES = tuple(q for q in QuestionType if not q.is_multiple_choice)
@@ -45,7 +46,7 @@ def alternate_types(app: App) -> list[Question]:
 
 
 @pytest.fixture
-async def quiz_app(tmp_path, sqlite_template, mini_glossary):
+async def quiz_app(tmp_path, sqlite_template, mini_glossary, request):
     path = tmp_path / "x.sqlite3"
     path.write_bytes(sqlite_template.read_bytes())  # already migrated
     settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", discord_token=Secret("x"))
@@ -55,6 +56,7 @@ async def quiz_app(tmp_path, sqlite_template, mini_glossary):
     app.asked = alternate_types(app)  # type: ignore[attr-defined]
     try:
         yield app
+        assert_every_round_reached_its_podium(request, await rounds_without_podium(app.uow))
     finally:
         await app.close()  # simcord never calls bot.close()
 
@@ -237,6 +239,7 @@ async def test_stop_needs_the_starter_or_an_admin_and_disables_the_question(worl
 # ------------------------------------------------------------------ settings and admins
 
 
+@pytest.mark.round_left_running("starts a round only to see settings refused while it runs")
 async def test_settings_change_is_for_admins_only(world):
     refused = await world.alice.slash(world.channel, "settings", seconds=30)
     assert refused.ephemeral
@@ -421,6 +424,7 @@ async def test_dm_practice_session(simcord_env, quiz_app):
 # ------------------------------------------------------------------ errors
 
 
+@pytest.mark.round_left_running("checks the apology of one failing interaction")
 async def test_a_failing_command_gets_an_ephemeral_apology(world):
     world.env.inject_error("POST", "/channels/*/messages", status=500)
     result = await world.alice.slash(world.channel, "quiz start", questions=1)
@@ -433,6 +437,7 @@ async def test_a_failing_command_gets_an_ephemeral_apology(world):
     assert isinstance(error.original, discord.HTTPException) and error.original.status == 500
 
 
+@pytest.mark.round_left_running("checks the apology of one failing interaction")
 async def test_a_failing_button_gets_an_ephemeral_apology(world, monkeypatch):
     await world.alice.slash(world.channel, "quiz start", questions=1)
     [message] = questions_in(world.channel)

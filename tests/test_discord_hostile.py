@@ -49,6 +49,10 @@ from tests.conftest import count_rows
 from tests.test_discord import SECONDS, World, questions_in, right_label
 
 # The fixtures of tests/test_discord.py: a real App on SQLite, the bot, a guild with members.
+# Each test here sends one forged, stale or failing interaction into a round and checks what it
+# changes; none plays its round to the end.
+pytestmark = pytest.mark.round_left_running("hostile interactions into a round, not a whole round")
+
 quiz_app = test_discord.quiz_app
 shards = test_discord.shards
 simcord_bot = test_discord.simcord_bot

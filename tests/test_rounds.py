@@ -42,9 +42,23 @@ class Harness:
         self.quiz = QuizService(uow_factory, glossary, rng=random.Random(seed))
         self.dispatcher = Dispatcher(self.quiz, BoardService(uow_factory))
 
+    async def dispatch(self, event):
+        return await self.delivered(await self.dispatcher.dispatch(event))
+
+    async def delivered(self, replies):
+        """As an adapter does once the platform took them: the round messages are posted."""
+        for reply in replies:
+            if isinstance(reply, AskQuestion) and reply.round_question_id:
+                await self.quiz.mark_posted(reply.round_question_id, None, self.clock())
+            elif isinstance(reply, QuestionResult):
+                await self.quiz.mark_result_posted(reply.round_question_id)
+            elif isinstance(reply, RoundOver):
+                await self.quiz.mark_end_posted(reply.round_id)
+        return replies
+
     async def command(self, sender, name, *args, chat=GROUP):
         event = Command(chat, sender, f"u{next(_ids)}", self.clock(), name=name, args=args)
-        return await self.dispatcher.dispatch(event)
+        return await self.dispatch(event)
 
     async def pick(self, sender, ask: AskQuestion, option: int, *, event_id=None, chat=GROUP):
         event = OptionAnswer(
@@ -55,16 +69,16 @@ class Harness:
             option=option,
             question_ref=f"rq:{ask.round_question_id}",
         )
-        return await self.dispatcher.dispatch(event)
+        return await self.dispatch(event)
 
     async def type(self, sender, text, *, chat=GROUP, ref=None):
         event = TextAnswer(
             chat, sender, f"u{next(_ids)}", self.clock(), text=text, question_ref=ref
         )
-        return await self.dispatcher.dispatch(event)
+        return await self.dispatch(event)
 
     async def tick(self, round_id):
-        return await self.quiz.tick(round_id, self.clock())
+        return await self.delivered(await self.quiz.tick(round_id, self.clock()))
 
 
 def first(replies, kind):
@@ -307,6 +321,90 @@ async def test_restart_before_the_deadline_keeps_the_question_open(h, mini_gloss
     assert [w.at for w in wakeups] == [started + timedelta(seconds=20)]
     later = await fresh.pick(BOB, ask, ask.question.correct_option)
     assert first(later, AnswerFeedback).correct
+
+
+async def test_a_restart_sends_what_the_dead_process_decided_but_never_posted(
+    h, uow_factory, mini_glossary
+):
+    """Killed right after question 1 closed: its result and question 2 never reached the
+    chat. The new process posts the result, and asks question 2 with a fresh clock."""
+    ask = first(await h.command(ALICE, "quiz"), AskQuestion)
+    await h.pick(ALICE, ask, ask.question.correct_option)
+    h.clock.advance(20)
+    round_id = await round_id_of(h)
+    closed = await h.quiz.tick(round_id, h.clock())  # the process dies before delivering
+    assert [type(r) for r in closed] == [QuestionResult, AskQuestion]
+
+    h.clock.advance(45)  # down for a while: question 2's first deadline has passed
+    fresh = Harness(uow_factory, mini_glossary, h.clock, seed=99)
+    replies, wakeups = await fresh.quiz.resume(h.clock(), None, h.clock())
+    result, again = replies
+    assert isinstance(result, QuestionResult) and result.winners == ("Alice",)
+    assert result.round_question_id == ask.round_question_id
+    assert isinstance(again, AskQuestion) and again.position == 2
+    assert again.round_question_id == closed[1].round_question_id
+    assert [w.at for w in wakeups] == [h.clock() + timedelta(seconds=20)]  # a fresh clock
+    # Delivered this time: nothing is owed any more, nothing is sent twice.
+    await fresh.delivered(replies)
+    assert (await fresh.quiz.resume(h.clock(), None, h.clock()))[0] == []
+
+
+async def test_a_restart_sends_an_undelivered_podium_but_not_a_day_later(
+    h, uow_factory, mini_glossary
+):
+    ask = first(await h.command(ALICE, "quiz", "start", "1"), AskQuestion)
+    await h.pick(ALICE, ask, ask.question.correct_option)
+    h.clock.advance(20)
+    closed = await h.quiz.tick(await round_id_of(h), h.clock())  # never delivered
+    assert [type(r) for r in closed] == [QuestionResult, RoundOver]
+    h.clock.advance(5)  # the new process starts
+    fresh = Harness(uow_factory, mini_glossary, h.clock, seed=99)
+    owed = await fresh.quiz.owed(h.clock(), None, h.clock())
+    assert [type(r) for r in owed] == [QuestionResult, RoundOver]
+    assert owed[1].table[0].name == "Alice"
+    h.clock.advance(24 * 3600 + 1)
+    assert await fresh.quiz.owed(h.clock(), None, h.clock()) == []
+
+
+async def test_what_a_live_process_decided_since_it_started_is_not_owed(h):
+    """The decisions of the process that is running (its posts on their way) are its own."""
+    started = h.clock()
+    first(await h.command(ALICE, "quiz"), AskQuestion)
+    round_id = await round_id_of(h)
+    h.clock.advance(20)
+    await h.quiz.tick(round_id, h.clock())  # result and question 2 on their way
+    assert await h.quiz.owed(h.clock(), None, started) == []
+    assert await h.quiz.owed(h.clock(), ("discord",), h.clock()) == []  # another platform's
+
+
+async def test_a_question_that_never_reached_the_chat_gets_no_result(h, uow_factory):
+    """Its post failed (the group gone, the platform down): at its deadline it is asked again
+    with a fresh clock, and after three such questions in a row the round ends as idle."""
+    replies = await h.dispatcher.dispatch(
+        Command(GROUP, ALICE, "unseen", h.clock(), name="quiz", args=())
+    )  # not delivered
+    ask = first(replies, AskQuestion)
+    round_id = await round_id_of(h)
+    failed = {ask.round_question_id}  # as the hub notes a post that failed
+    for _ in (1, 2):
+        h.clock.advance(20)
+        (again,) = await h.quiz.tick(round_id, h.clock(), unseen=failed)
+        assert isinstance(again, AskQuestion)
+        assert again.round_question_id == ask.round_question_id and again.position == 1
+        assert again.seconds == 20
+    h.clock.advance(20)
+    (over,) = await h.quiz.tick(round_id, h.clock(), unseen=failed)
+    assert isinstance(over, RoundOver) and over.reason == "idle"
+    assert await count_rows(uow_factory, "answers") == 0
+
+
+async def test_a_posted_question_nobody_answered_gets_its_result(h):
+    ask = first(await h.command(ALICE, "quiz"), AskQuestion)  # delivered
+    h.clock.advance(20)
+    result, following = await h.tick(await round_id_of(h))
+    assert isinstance(result, QuestionResult) and result.winners == ()
+    assert result.round_question_id == ask.round_question_id
+    assert isinstance(following, AskQuestion) and following.position == 2
 
 
 async def test_typed_answers_allow_retries_and_classic_mode_closes_on_the_first_right(h):

@@ -372,6 +372,7 @@ async def test_only_admins_change_group_settings_or_reset_the_board(server, make
 # ---------------------------------------------------------------------- limits and failures
 
 
+@pytest.mark.round_left_running("checks the retried sends of a round's first messages only")
 async def test_a_429_is_retried_and_a_502_too_without_losing_the_message(
     server, make_world, monkeypatch
 ):
@@ -721,6 +722,7 @@ async def _practice_question(server: FakeTelegramServer, chat_id: int, since: in
     raise AssertionError(f"no practice question: {server.calls[since:]}")
 
 
+@pytest.mark.round_left_running("stops at the vote it checks, mid-round")
 async def test_a_vote_on_a_poll_this_process_did_not_post_still_counts(server, make_world):
     """After a restart the adapter no longer knows its polls: the core finds the question
     through the poll's id, and the vote is scored once."""

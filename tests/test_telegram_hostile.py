@@ -100,6 +100,7 @@ async def test_a_429_is_resent_no_sooner_than_retry_after_and_posted_once(server
 # ---------------------------------------------------------------------- faults: timeouts
 
 
+@pytest.mark.round_left_running("stops at the vote it checks, mid-round")
 async def test_a_poll_whose_send_timed_out_is_posted_once_and_its_vote_counts(server, make_world):
     """The Bot API takes 0.6 s to answer sendPoll, the bot gives up after 0.3 s. Telegram posted
     the poll all the same: the bot must not post it again (a duplicate), and the player's vote
@@ -146,6 +147,7 @@ async def _answers_by_position(world) -> list[tuple]:
     )
 
 
+@pytest.mark.round_left_running("stops at the result it checks, mid-round")
 async def test_votes_on_a_group_poll_whose_send_timed_out_count(server, make_world, clock):
     """A poll_answer names no chat: when the one group poll whose sendPoll timed out is the
     only poll the bot cannot place, the votes on it are its, scored and named in its result."""
@@ -237,6 +239,7 @@ async def test_stopping_a_round_closes_its_open_poll(server, make_world):
     server.assert_no_errors()
 
 
+@pytest.mark.round_left_running("stops once the votes are placed, mid-round")
 async def test_a_vote_on_a_poll_from_before_a_restart_is_not_taken_for_a_timed_out_one(
     server, make_world, clock
 ):
@@ -898,6 +901,7 @@ async def test_a_group_round_of_hostile_names_and_content_fits_telegram(server, 
     server.assert_no_errors()
 
 
+@pytest.mark.round_left_running("hostile /quiz commands start rounds it does not play")
 async def test_replies_to_hostile_commands_fit_telegram_and_change_nothing(server, make_world):
     """Commands of 100 KB, arguments of markup and astral letters: each gets one reply, valid
     HTML within the limits that shows what it quotes as typed, and no setting is changed."""

@@ -39,6 +39,7 @@ class Verdict(StrEnum):
 
 class Next(StrEnum):
     ASK = "ask"
+    ASK_AGAIN = "again"  # the same question, with a fresh clock
     END_DONE = "done"
     END_IDLE = "idle"
 
@@ -192,6 +193,16 @@ def after_close(state: RoundState, answered_by_anyone: bool) -> tuple[Next, int]
     if state.position >= state.total:
         return Next.END_DONE, idle
     return Next.ASK, idle
+
+
+def after_unseen(state: RoundState) -> tuple[Next, int]:
+    """What follows a question whose time ran out before anyone was shown it (its post never
+    reached the chat): it is asked again with a fresh clock, and counts as a question nobody
+    answered, so a chat that cannot be reached ends the round as an idle one does."""
+    idle = state.idle_questions + 1
+    if idle >= IDLE_QUESTIONS_TO_STOP and not state.solo:
+        return Next.END_IDLE, idle
+    return Next.ASK_AGAIN, idle
 
 
 def hint_text(answer: str, level: int) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -45,6 +46,9 @@ from bot.storage.repositories import PLAYER_FIELDS, UserRow
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 UNHEARD_KEPT = 10_000  # answers whose COMMIT's outcome the bot did not hear, kept to tell
+# How long a round's undelivered end stays owed to its chat: after a restart days later, an old
+# podium would only confuse.
+OWED_FOR = timedelta(days=1)
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +83,10 @@ def chat_lang(chat: Chat, user: User | UserRow | None = None) -> str:
         return interface_lang(chat.lang, user.lang, user.platform_lang)
     return interface_lang(chat.lang)
 
+
+# What reached a chat: ("question", round question id, handle, when posted), ("result",
+# round question id, None, None) or ("end", round id, None, None).
+_Mark = tuple[str, int, str | None, datetime | None]
 
 # A round's players as rows (ticks, stops) or as the batch of answers holds them.
 Players = list[RoundPlayer] | list[PlayerState]
@@ -231,7 +239,9 @@ class QuizService:
         self.rng = rng or random.Random()
         self.generator = QuestionGenerator(glossary, seed=self.rng.randrange(2**32))
         self._answers = GroupCommit(self._answer_batch, self._answer_alone)
-        self._refs = GroupCommit(self._set_platform_refs, self._set_platform_ref_alone)
+        # What reached the chats (questions posted, results and ends sent): marks that come
+        # together share a transaction.
+        self._marks = GroupCommit(self._mark_delivered, self._mark_delivered_alone)
         # Dedup keys of answers whose COMMIT failed on the way back: stored or not, their
         # users have not been told (see _answer_batch). Oldest first; an answer redelivered
         # after UNHEARD_KEPT later failures gets silence, as any redelivery does.
@@ -715,8 +725,11 @@ class QuizService:
 
     # ------------------------------------------------------------------ closing
 
-    async def tick(self, round_id: int, now: datetime) -> list[Reply]:
-        """Close the open question of a round if its time is up, and move the round on."""
+    async def tick(
+        self, round_id: int, now: datetime, *, unseen: Container[int] = ()
+    ) -> list[Reply]:
+        """Close the open question of a round if its time is up, and move the round on.
+        `unseen`: ids of questions whose post certainly failed (see Hub.not_posted)."""
         async with self.uow() as uow:
             round_ = await uow.rounds.get(round_id)
             if round_ is None or round_.status != "running":
@@ -729,10 +742,75 @@ class QuizService:
             chat_ref = self._chat_ref(chat, ChatRef(chat.platform, chat.platform_chat_id))
             lang = chat_lang(chat)
             replies: list[Reply] = []
-            if engine.due_to_close(self._slot(rq), now) and await uow.rounds.claim_close(rq, now):
+            if not engine.due_to_close(self._slot(rq), now):
+                pass
+            elif rq.id in unseen and not (await Tries.load(uow, [rq.id]))[rq.id].by_user:
+                # Nobody was shown it (its post never reached the chat): no result for it.
+                replies = await self._unseen(uow, chat_ref, round_, rq, lang, now)
+            elif await uow.rounds.claim_close(rq, now):
                 replies = await self._close_and_advance(uow, chat, chat_ref, round_, rq, lang, now)
             await uow.commit()
         return replies
+
+    @staticmethod
+    async def _unseen_since(uow: UnitOfWork, rq: RoundQuestion, since: datetime) -> bool:
+        """Whether an open question, opened before `since`, never reached its chat: no post
+        was noted and nobody answered it."""
+        if rq.status != "open" or rq.posted_at is not None:
+            return False
+        if rq.opened_at is None or rq.opened_at >= since:
+            return False
+        return not (await Tries.load(uow, [rq.id]))[rq.id].by_user
+
+    async def _unseen(
+        self,
+        uow: UnitOfWork,
+        chat_ref: ChatRef,
+        round_: Round,
+        rq: RoundQuestion,
+        lang: str,
+        now: datetime,
+    ) -> list[Reply]:
+        """A question whose time ran out before its post reached the chat: asked again with a
+        fresh clock, or the round ends as an idle one (a chat the bot cannot reach)."""
+        step, round_.idle_questions = engine.after_unseen(self._state(round_))
+        log.warning(
+            "round %s: question %s/%s never reached the chat; %s",
+            round_.id,
+            rq.position,
+            round_.total,
+            "asking it again" if step == Next.ASK_AGAIN else "ending the round",
+        )
+        if step == Next.ASK_AGAIN:
+            return [self._reopen(round_, rq, chat_ref, lang, now)]
+        if await uow.rounds.claim_close(rq, now):
+            players = await uow.rounds.players(round_.id)
+            names = await uow.users.names([p.user_id for p in players])
+            table = self._table(players, names)
+            return [self._end(round_, chat_ref, lang, table, step.value, now)]
+        return []
+
+    def _reopen(
+        self, round_: Round, rq: RoundQuestion, chat_ref: ChatRef, lang: str, now: datetime
+    ) -> AskQuestion:
+        """Ask an open question again, its clock starting now: nobody has been shown it."""
+        rq.opened_at = now
+        rq.deadline = now + timedelta(seconds=round_.seconds) if round_.seconds else None
+        return self._ask(round_, rq, chat_ref, lang)
+
+    @staticmethod
+    def _state(round_: Round) -> RoundState:
+        """The engine's view of a round between questions."""
+        return RoundState(
+            round_.id,
+            Mode(round_.mode),
+            round_.solo,
+            round_.seconds,
+            round_.total,
+            round_.position,
+            round_.idle_questions,
+            None,
+        )
 
     async def _close_and_advance(
         self,
@@ -763,20 +841,11 @@ class QuizService:
             )
         self._settle(players, tries.by_user, rq)
         table = self._table(players, names)
+        rq.result_due = True  # until the platform takes it (see mark_result_posted)
         replies: list[Reply] = [
             self._result(chat_ref, lang, round_, rq, question, tries, names, table)
         ]
-        state = RoundState(
-            round_.id,
-            Mode(round_.mode),
-            round_.solo,
-            round_.seconds,
-            round_.total,
-            round_.position,
-            round_.idle_questions,
-            None,
-        )
-        step, idle = engine.after_close(state, answered_by_anyone=bool(tries.by_user))
+        step, idle = engine.after_close(self._state(round_), answered_by_anyone=bool(tries.by_user))
         round_.idle_questions = idle
         if step == Next.ASK:
             replies.append(await self._open_next(uow, round_, chat_ref, lang, now, following))
@@ -834,6 +903,7 @@ class QuizService:
         round_.status = "finished" if reason != "stopped" else "stopped"
         round_.end_reason = reason
         round_.ended_at = now
+        round_.end_due = True  # until the platform takes it (see mark_end_posted)
         return self._round_over(round_, chat_ref, lang, table, reason)
 
     @staticmethod
@@ -1022,12 +1092,23 @@ class QuizService:
 
     # ------------------------------------------------------------------ restarts
 
-    async def resume(self, now: datetime) -> tuple[list[Reply], list[Wakeup]]:
-        """After a restart: close what ran out while we were down, and say when to wake up."""
+    async def resume(
+        self,
+        now: datetime,
+        platforms: tuple[str, ...] | None = None,
+        started_at: datetime | None = None,
+    ) -> tuple[list[Reply], list[Wakeup]]:
+        """After a restart: send what rounds owe their chats (see `owed`), close what ran out
+        while we were down, and say when to wake up. `platforms`: those this process serves
+        (None: all); `started_at`: when this process started (None: now)."""
+        replies = await self.owed(now, platforms, started_at or now)
         async with self.uow() as uow:
             running = await uow.rounds.all_running()
-            ids = [(r.id, r.seconds) for r, _ in running]
-        replies: list[Reply] = []
+            ids = [
+                (r.id, r.seconds)
+                for r, chat in running
+                if platforms is None or chat.platform in platforms
+            ]
         wakeups: list[Wakeup] = []
         for round_id, seconds in ids:
             if seconds is None:
@@ -1037,6 +1118,60 @@ class QuizService:
             if wakeup is not None:
                 wakeups.append(wakeup)
         return replies, wakeups
+
+    async def owed(
+        self, now: datetime, platforms: tuple[str, ...] | None, decided_before: datetime
+    ) -> list[Reply]:
+        """What rounds decided before `decided_before` (in a process that has died since) and
+        their chats never received: a question's result, a question nobody was shown (asked
+        now, its clock starting now) and a round's end. What was decided over OWED_FOR ago is
+        let be (a chat that blocked the bot is not tried at every start for ever)."""
+        replies: list[Reply] = []
+        recent = now - OWED_FOR
+        async with self.uow() as uow:
+            for round_, chat in await uow.rounds.owing(platforms, recent):
+                due = [
+                    rq
+                    for rq in await uow.rounds.due_results(round_.id)
+                    if rq.closed_at is not None and recent <= rq.closed_at < decided_before
+                ]
+                unseen = None
+                if round_.status == "running":
+                    rq = await uow.rounds.question_at(round_.id, round_.position)
+                    fresh = rq is not None and rq.opened_at is not None and rq.opened_at >= recent
+                    if fresh and await self._unseen_since(uow, rq, decided_before):
+                        unseen = rq
+                ended = round_.ended_at is not None and round_.ended_at < decided_before
+                if not (due or unseen or (round_.status != "running" and ended)):
+                    continue
+                chat_ref = self._chat_ref(chat, ChatRef(chat.platform, chat.platform_chat_id))
+                lang = chat_lang(chat)
+                players = await uow.rounds.players(round_.id)
+                names = await uow.users.names([p.user_id for p in players])
+                table = self._table(players, names)
+                tries = await Tries.load(uow, [rq.id for rq in due])
+                for rq in due:
+                    question = Question.from_json(rq.question)
+                    replies.append(
+                        self._result(
+                            chat_ref, lang, round_, rq, question, tries[rq.id], names, table
+                        )
+                    )
+                if unseen is not None:
+                    replies.append(self._reopen(round_, unseen, chat_ref, lang, now))
+                elif round_.status != "running" and ended:
+                    reason = round_.end_reason or "done"
+                    replies.append(self._round_over(round_, chat_ref, lang, table, reason))
+            await uow.commit()
+        if replies:
+            log.info("sending %d round message(s) that never reached their chats", len(replies))
+        return replies
+
+    async def overdue(self, before: datetime, platforms: tuple[str, ...] | None) -> list[Wakeup]:
+        """The rounds whose open question should have closed before `before`, with its
+        deadline."""
+        async with self.uow(read_only=True) as uow:
+            return [Wakeup(r, at) for r, at in await uow.rounds.overdue(before, platforms)]
 
     async def next_wakeup(self, round_id: int) -> Wakeup | None:
         async with self.uow(read_only=True) as uow:
@@ -1079,15 +1214,25 @@ class QuizService:
         async with self.uow(read_only=True) as uow:
             return await uow.rounds.question_by_ref(ref) is not None
 
-    async def set_platform_ref(self, round_question_id: int, ref: str) -> None:
-        """Remember a posted question's handle; questions posted together share a transaction."""
-        await self._refs.submit((round_question_id, ref))
+    async def mark_posted(self, round_question_id: int, ref: str | None, at: datetime) -> None:
+        """The platform took a question's post (`ref`: its handle on it, if any), at `at`."""
+        await self._marks.submit(("question", round_question_id, ref, at))
 
-    async def _set_platform_refs(self, refs: list[tuple[int, str]]) -> list[None]:
+    async def mark_result_posted(self, round_question_id: int) -> None:
+        await self._marks.submit(("result", round_question_id, None, None))
+
+    async def mark_end_posted(self, round_id: int) -> None:
+        await self._marks.submit(("end", round_id, None, None))
+
+    async def _mark_delivered(self, marks: list[_Mark]) -> list[None]:
         async with self.uow(brief=True) as uow:
-            await uow.rounds.set_platform_refs(refs)
+            await uow.rounds.set_posted(
+                [(i, ref, at) for kind, i, ref, at in marks if kind == "question"]
+            )
+            await uow.rounds.set_results_posted([i for kind, i, _, _ in marks if kind == "result"])
+            await uow.rounds.set_ends_posted([i for kind, i, _, _ in marks if kind == "end"])
             await uow.commit()
-        return [None] * len(refs)
+        return [None] * len(marks)
 
-    async def _set_platform_ref_alone(self, ref: tuple[int, str]) -> None:
-        await self._set_platform_refs([ref])
+    async def _mark_delivered_alone(self, mark: _Mark) -> None:
+        await self._mark_delivered([mark])

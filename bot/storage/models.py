@@ -104,6 +104,13 @@ class Round(Base):
             sqlite_where=text("status = 'running'"),
             postgresql_where=text("status = 'running'"),
         ),
+        # Ended rounds whose podium has not reached the chat yet (see `end_due`).
+        Index(
+            "ix_rounds_end_due",
+            "ended_at",
+            sqlite_where=text("end_due"),
+            postgresql_where=text("end_due"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -119,6 +126,10 @@ class Round(Base):
     idle_questions: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    # The round's end (podium) is decided but has not reached the chat yet: set in the
+    # transaction that ends the round, cleared once the platform took the message. Whatever
+    # is still due after a crash is sent at the next start (QuizService.owed).
+    end_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class RoundQuestion(Base):
@@ -126,6 +137,13 @@ class RoundQuestion(Base):
     __table_args__ = (
         UniqueConstraint("round_id", "position"),
         Index("ix_round_questions_platform_ref", "platform_ref"),
+        # Open questions by deadline: the sweep for questions left open too long.
+        Index(
+            "ix_round_questions_open_deadline",
+            "deadline",
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -141,6 +159,11 @@ class RoundQuestion(Base):
     # The platform's handle on the posted question (poll id, message id), so that an answer
     # arriving at any process can find its question.
     platform_ref: Mapped[str | None] = mapped_column(String(128))
+    # When the platform took the question's post (None: nobody has been shown it yet, and
+    # after a crash it is asked again with a fresh deadline).
+    posted_at: Mapped[datetime | None]
+    # The question's result is decided (it closed) but has not reached the chat yet.
+    result_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class RoundPlayer(Base):

@@ -88,14 +88,29 @@ _CLAIM_CLOSE = (
     .values(status="closed", closed_at=bindparam("now"))
     .execution_options(synchronize_session=False)
 )
-_SET_PLATFORM_REF = (
-    update(RoundQuestion.__table__)
-    .where(RoundQuestion.__table__.c.id == bindparam("rq"))
-    .values(platform_ref=bindparam("ref"))
+_RQ = RoundQuestion.__table__
+# A posted question: its handle (kept when this post gave none) and when it was first posted.
+_SET_POSTED = (
+    update(_RQ)
+    .where(_RQ.c.id == bindparam("rq"))
+    .values(
+        platform_ref=func.coalesce(bindparam("ref"), _RQ.c.platform_ref),
+        posted_at=func.coalesce(_RQ.c.posted_at, bindparam("at", type_=_RQ.c.posted_at.type)),
+    )
+)
+_RESULTS_POSTED = (
+    update(_RQ)
+    .where(_RQ.c.id.in_(bindparam("ids", expanding=True)), _RQ.c.result_due)
+    .values(result_due=False)
+)
+_ENDS_POSTED = (
+    update(Round.__table__)
+    .where(Round.__table__.c.id.in_(bindparam("ids", expanding=True)), Round.__table__.c.end_due)
+    .values(end_due=False)
 )
 # A question's and a round's state, as answers and ticks move them (see `_States`).
-QUESTION_STATE = ("status", "opened_at", "closed_at", "deadline")
-ROUND_STATE = ("status", "end_reason", "position", "idle_questions", "ended_at")
+QUESTION_STATE = ("status", "opened_at", "closed_at", "deadline", "result_due")
+ROUND_STATE = ("status", "end_reason", "position", "idle_questions", "ended_at", "end_due")
 # Plain rows are read from the tables, not through the ORM entities: the ORM's compile and
 # loading steps cost a third more CPU per statement and give nothing for rows of columns.
 _USERS, _ANSWERS, _PLAYERS_T = User.__table__, Answer.__table__, RoundPlayer.__table__
@@ -598,11 +613,68 @@ class RoundRepository(_Repo):
             )
         ).scalar_one_or_none()
 
-    async def set_platform_refs(self, refs: list[tuple[int, str]]) -> None:
-        """Remember the platform's handle on posted questions: (question id, handle) pairs."""
-        rows = [{"rq": rq_id, "ref": ref[:128]} for rq_id, ref in refs]
+    async def set_posted(self, posts: list[tuple[int, str | None, datetime]]) -> None:
+        """Questions the platform took: (question id, its handle or None, when) triples. The
+        first time a question is posted is kept, and a handle once known."""
+        rows = [
+            {"rq": rq_id, "ref": ref[:128] if ref else None, "at": at} for rq_id, ref, at in posts
+        ]
         if rows:
-            await self.session.execute(_SET_PLATFORM_REF, rows)
+            await self.session.execute(_SET_POSTED, rows)
+
+    async def set_results_posted(self, round_question_ids: list[int]) -> None:
+        if round_question_ids:
+            await self.session.execute(_RESULTS_POSTED, {"ids": round_question_ids})
+
+    async def set_ends_posted(self, round_ids: list[int]) -> None:
+        if round_ids:
+            await self.session.execute(_ENDS_POSTED, {"ids": round_ids})
+
+    async def owing(
+        self, platforms: tuple[str, ...] | None, ended_since: datetime
+    ) -> list[tuple[Round, Chat]]:
+        """Rounds that may owe their chat a message: the running ones, and those ended since
+        `ended_since` whose end has not been posted; on these platforms (None: all). In id
+        order, locked."""
+        stmt = (
+            select(Round, Chat)
+            .join(Chat, Chat.id == Round.chat_id)
+            .where((Round.status == "running") | (Round.end_due & (Round.ended_at >= ended_since)))
+            .order_by(Round.id)
+            .with_for_update(of=Round)
+        )
+        if platforms is not None:
+            stmt = stmt.where(Chat.platform.in_(platforms))
+        return [(r, c) for r, c in await self.session.execute(stmt)]
+
+    async def due_results(self, round_id: int) -> list[RoundQuestion]:
+        """The round's closed questions whose result has not been posted, in order."""
+        found = await self.session.execute(
+            select(RoundQuestion)
+            .where(RoundQuestion.round_id == round_id, RoundQuestion.result_due)
+            .order_by(RoundQuestion.position)
+        )
+        return list(found.scalars())
+
+    async def overdue(
+        self, before: datetime, platforms: tuple[str, ...] | None
+    ) -> list[tuple[int, datetime]]:
+        """(round id, deadline) of the open questions whose deadline is before `before`, in
+        running rounds of chats on these platforms (None: all)."""
+        stmt = (
+            select(RoundQuestion.round_id, RoundQuestion.deadline)
+            .join(Round, Round.id == RoundQuestion.round_id)
+            .join(Chat, Chat.id == Round.chat_id)
+            .where(
+                RoundQuestion.status == "open",
+                RoundQuestion.deadline < before,
+                Round.status == "running",
+            )
+            .order_by(RoundQuestion.deadline)
+        )
+        if platforms is not None:
+            stmt = stmt.where(Chat.platform.in_(platforms))
+        return [(r, d) for r, d in await self.session.execute(stmt)]
 
     async def save_question_states(self, questions: list[RoundQuestion]) -> None:
         await self._write(self.question_states(questions))

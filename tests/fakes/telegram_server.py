@@ -155,6 +155,24 @@ class _Failure:
     delay: float
     chat_id: int | str | None
     where: Callable[[JSON], bool] | None = None
+    hold: Hold | None = None
+
+
+class Hold:
+    """A request the server holds without an answer (see `FakeTelegramServer.hold_next`)."""
+
+    def __init__(self) -> None:
+        self.arrived = asyncio.Event()
+        self.params: JSON = {}
+        self._released = asyncio.Event()
+
+    async def wait(self, timeout: float = 15.0) -> JSON:  # noqa: ASYNC109
+        """Until the held request has arrived; its parameters."""
+        await asyncio.wait_for(self.arrived.wait(), timeout)
+        return self.params
+
+    def release(self) -> None:
+        self._released.set()
 
 
 @dataclass
@@ -377,6 +395,7 @@ class FakeTelegramServer:
         self._menu_buttons: dict[int | None, JSON] = {}
         self._open_queries: set[str] = set()
         self._failures: dict[str, list[_Failure]] = {}
+        self._holds: list[Hold] = []
         # update queue
         self._pending: list[_Pending] = []
         self._allowed_updates: list[str] = []
@@ -410,6 +429,8 @@ class FakeTelegramServer:
     async def stop(self) -> None:
         self._closing = True
         self._updates_changed.fire()  # long polls answer [] at once
+        for hold in self._holds:
+            hold.release()
         for timer in self._timers:
             timer.cancel()
         await self._stop_webhook()
@@ -686,6 +707,22 @@ class FakeTelegramServer:
         failure = _Failure(status, description, retry_after, delay, chat_id, where)
         self._failures.setdefault(method.lower(), []).extend([failure] * times)
 
+    def hold_next(
+        self,
+        method: str,
+        *,
+        chat_id: int | str | None = None,
+        where: Callable[[JSON], bool] | None = None,
+    ) -> Hold:
+        """Hold the next call to `method` (in `chat_id`, and whose parameters `where` accepts)
+        without answering it until released or the server stops, and then fail it: it never
+        takes effect. A test kills the bot while a message is on its way, say."""
+        hold = Hold()
+        failure = _Failure(502, "Bad Gateway (held)", None, 0.0, chat_id, where, hold)
+        self._failures.setdefault(method.lower(), []).append(failure)
+        self._holds.append(hold)
+        return hold
+
     # ------------------------------------------------------------------ update queue
     def _queue(self, body: JSON) -> JSON:
         update = {"update_id": next(self._update_ids), **body}
@@ -787,6 +824,10 @@ class FakeTelegramServer:
         failure = self._take_failure(method, params)
         if failure and failure.delay:
             await asyncio.sleep(failure.delay)
+        if failure and failure.hold:
+            failure.hold.params = params
+            failure.hold.arrived.set()
+            await failure.hold._released.wait()
         injected = failure is not None and failure.status is not None
         try:
             if injected:

@@ -430,16 +430,22 @@ class DiscordAdapter:
                 if responder.pending:
                     notice = Payload(content=t(reply.lang, "discord.question.posted"))
                     await responder.say(notice, private=True)
-                ref = await self._post_question(channel, reply)
+                try:
+                    ref = await self._post_question(channel, reply)
+                except discord.HTTPException:
+                    self._hub.not_posted(reply)
+                    raise
                 await self._hub.posted(reply, ref)
                 continue
             await self._before_round_message(reply)
             body = payload(reply)
             if isinstance(reply, QuestionResult | RoundOver) and not responder.can_speak_publicly:
                 await channel.send(**body.kwargs())  # a round message, not a reply to a click
-                continue
-            private = personal or isinstance(reply, Confirm) or reply.private_to is not None
-            await responder.say(body, private=private and not private_chat)
+            else:
+                private = personal or isinstance(reply, Confirm) or reply.private_to is not None
+                await responder.say(body, private=private and not private_chat)
+            if isinstance(reply, QuestionResult | RoundOver):
+                await self._hub.posted(reply)
         await responder.finish(interface_lang(str(interaction.locale)))
 
     async def _post_question(self, channel: discord.abc.Messageable, reply: AskQuestion) -> str:

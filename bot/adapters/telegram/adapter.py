@@ -41,9 +41,10 @@ from bot.adapters.telegram.ordering import PerUserOrder
 from bot.adapters.telegram.outbound import Context, Outbox, PostedPoll
 from bot.adapters.telegram.transport import AiohttpRequest
 from bot.config import Settings
+from bot.core.adapter import NotDelivered
 from bot.core.events import ChatRef, Command, Event, OptionAnswer, Sender, TextAnswer
 from bot.core.hub import Hub
-from bot.core.replies import AskQuestion, Image, Reply
+from bot.core.replies import Image, Reply
 from bot.i18n import t
 
 log = logging.getLogger(__name__)
@@ -187,13 +188,11 @@ class TelegramAdapter:
     async def send(self, reply: Reply) -> str | None:
         """Replies the hub sends on its own (a question's time is up)."""
         if self._stopping:
-            log.info("telegram: stopping, a %s was not sent", type(reply).__name__)
-            return None
+            raise NotDelivered("telegram is stopping")
         try:
             return await self.outbox.render(reply)
         except Forbidden as err:  # the user blocked the bot, or it left the group
-            log.warning("telegram: cannot post a %s: %s", type(reply).__name__, err)
-            return None
+            raise NotDelivered(f"telegram: {err}") from None
         except TimedOut:  # as in _render_all: not resent, it may have been posted
             log.warning("telegram: sending a %s timed out", type(reply).__name__)
             return None
@@ -394,17 +393,19 @@ class TelegramAdapter:
                 ref = await self.outbox.render(reply, ctx, leads=post.leads, left_out=post.left_out)
             except Forbidden as err:
                 log.warning("telegram: cannot post a %s: %s", type(reply).__name__, err)
+                self.hub.not_posted(reply)
                 continue
             except TimedOut:
                 # Not resent: Telegram may have posted it (a question is then adopted by the
-                # first answer to it, see Outbox.adopt_*). A network fault, not a bug.
+                # first answer to it, see Outbox.adopt_*), so it counts as delivered. A
+                # network fault, not a bug.
                 log.warning("telegram: sending a %s timed out", type(reply).__name__)
-                continue
+                ref = None
             except Exception:
                 log.exception("telegram: sending a %s failed", type(reply).__name__)
+                self.hub.not_posted(reply)
                 continue
-            if isinstance(reply, AskQuestion):
-                await self.hub.posted(reply, ref)
+            await self.hub.posted(reply, ref, *post.leads, *post.left_out)
 
     async def _is_admin(self, chat_id: int, user: User | None, message: Message | None) -> bool:
         """Creator or administrator of the chat, asked of Telegram and cached briefly."""
