@@ -261,7 +261,7 @@ entries:
         "g.yaml:5: Bad Id: definition: only repeats the term; say what it means",
         "g.yaml:6: Bad Id: gist: is empty",
         'g.yaml:7: Bad Id: unknown key "colour"; known keys: id, term, lang, definition, gist, '
-        "source, aliases, tags, links",
+        "source, kind, clue, aliases, tags, keywords, links",
         'g.yaml:8: Bad Id: tags[1]: unknown tag "cooking"; known tags: basics, training, '
         "optimization, architecture, data, evaluation, regularization, transfer-learning, nlp, "
         "vision, rl, tools, applications",
@@ -453,7 +453,8 @@ def test_content_dump_command(capsys):
     assert len(lines) == 67
     records = [json.loads(line) for line in lines]
     assert set(records[0]) == {
-        "id", "term", "aliases", "lang", "definition", "gist", "tags", "source", "links"
+        "id", "term", "aliases", "lang", "definition", "gist", "tags", "source", "links",
+        "kind", "clue", "keywords",
     }  # fmt: skip
     by_id = {r["id"]: r for r in records}
     assert by_id["zh-loss-function"]["term"] == "损失函数"

@@ -48,12 +48,17 @@ TAGS = (
     "applications",
 )
 
+# What sort of thing an entry names: multiple-choice options are drawn from one kind, so that
+# none stands out by its grammar or category. Add new ones here and in content/README.md.
+KINDS = ("method", "model", "component", "measure", "data", "problem", "field", "tool")
+CLUE_MAX = {"en": 200, "zh": 100}
+
 REQUIRED = ("id", "term", "lang", "definition", "gist")
-TEXT_FIELDS = ("id", "term", "lang", "definition", "gist", "source")
-LIST_FIELDS = ("aliases", "tags")
+TEXT_FIELDS = ("id", "term", "lang", "definition", "gist", "source", "kind", "clue")
+LIST_FIELDS = ("aliases", "tags", "keywords")
 LINK_FIELDS = ("translations", "related")
 KNOWN_FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "links")
-ONE_LINE = ("id", "term", "lang", "gist", "source")
+ONE_LINE = ("id", "term", "lang", "gist", "source", "kind", "clue")
 
 ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 GLOSSARY_SUFFIXES = (".yaml", ".yml")
@@ -416,12 +421,27 @@ def _check_entry(raw: _Raw) -> list[Problem]:
         if any(bare == key(n) for n in names):
             report("definition", "only repeats the term; say what it means")
 
+    kind = v.get("kind")
+    if kind and kind not in KINDS:
+        report("kind", f'unknown kind "{kind}"; known kinds: {", ".join(KINDS)}')
+    clue = v.get("clue", "")
+    if clue:
+        limit = CLUE_MAX.get(lang or "", CLUE_MAX["en"])
+        if len(clue) > limit:
+            report("clue", f"{len(clue)} characters; at most {limit}: one defining phrase")
+        named = [n for n in names if mentions(clue, [n])]
+        if named:
+            report("clue", f'names the term ("{named[0]}"); describe it without naming it')
+    for i, word in enumerate(v.get("keywords", ())):
+        if word not in clue and word not in definition:
+            report(f"keywords[{i}]", f'"{word}" is in neither the clue nor the definition')
+
     if lang == "zh":
-        for name in ("definition", "gist"):
+        for name in ("definition", "gist", "clue"):
             if v.get(name) and not has_cjk(v[name]):
                 report(name, "a zh entry needs Chinese text here")
     elif lang == "en":
-        for name in ("term", "gist"):
+        for name in ("term", "gist", "clue"):
             if v.get(name) and has_cjk(v[name]):
                 report(name, "an en entry has Chinese characters here")
 
@@ -546,6 +566,9 @@ def _to_entry(raw: _Raw) -> Entry:
         aliases=tuple(v.get("aliases", ())),
         tags=tuple(v.get("tags", ())),
         source=v.get("source", ""),
+        kind=v.get("kind", ""),
+        clue=v.get("clue", ""),
+        keywords=tuple(v.get("keywords", ())),
         translations=tuple(v.get("translations", ())),
         related=tuple(v.get("related", ())),
         file=raw.file,

@@ -24,8 +24,11 @@ class Entry:
     aliases: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     source: str = ""
+    kind: str = ""  # what sort of thing it is (glossary.KINDS); "" when not curated
+    clue: str = ""  # a defining phrase that names neither the term nor any part of it
+    keywords: tuple[str, ...] = ()  # words of the clue or definition worth a blank
     translations: tuple[str, ...] = ()  # ids of the same concept in the other language
-    related: tuple[str, ...] = ()  # ids of closely related entries
+    related: tuple[str, ...] = ()  # ids of entries a learner may confuse with this one
     file: str = ""  # where it was loaded from, for error messages
     line: int = 0
 
@@ -44,6 +47,9 @@ class Entry:
             "gist": self.gist,
             "tags": list(self.tags),
             "source": self.source,
+            "kind": self.kind,
+            "clue": self.clue,
+            "keywords": list(self.keywords),
             "links": {"translations": list(self.translations), "related": list(self.related)},
         }
 
