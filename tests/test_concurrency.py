@@ -55,7 +55,7 @@ async def test_two_processes_share_one_round(database_url, mini_glossary, clock)
                     p,
                     f"upd-{position}-{p.platform_user_id}",
                     clock(),
-                    option=random.Random(p.platform_user_id).randrange(4),
+                    option=random.Random(p.platform_user_id).randrange(len(ask.question.options)),
                     question_ref=f"rq:{ask.round_question_id}",
                 )
                 for p in PLAYERS

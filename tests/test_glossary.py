@@ -55,8 +55,8 @@ def test_default_content_dir_is_the_shipped_one(monkeypatch, tmp_path):
 
 def test_counts_per_language_and_every_seed_contributes(shipped):
     glossary, _ = shipped
-    assert len(glossary.in_lang("en")) == 38
-    assert len(glossary.in_lang("zh")) == 29
+    assert len(glossary.in_lang("en")) == 42
+    assert len(glossary.in_lang("zh")) == 34
     assert len(SEED_FILES) == 5
     per_seed = {name: 0 for name in SEED_FILES}
     for entry in glossary.entries:
@@ -65,10 +65,10 @@ def test_counts_per_language_and_every_seed_contributes(shipped):
             per_seed[source] += 1
     assert per_seed == {
         "000_190254dd61388bee.txt": 8,
-        "001_b9c02bcb5c45e484.txt": 24,
+        "001_b9c02bcb5c45e484.txt": 28,
         "002_c0611ac664d6b76a.txt": 7,
-        "003_d1bab573c57165a3.txt": 16,
-        "004_b707847ecc6351ff.txt": 14,
+        "003_d1bab573c57165a3.txt": 18,
+        "004_b707847ecc6351ff.txt": 18,
     }
 
 
@@ -81,7 +81,19 @@ def test_terms_are_spelled_right_and_noise_is_not_a_term(shipped):
     en, zh = _terms(glossary, "en"), _terms(glossary, "zh")
     assert {"Denoising autoencoder", "Evolutionary hyperparameter optimization"} <= en
     assert {"Transfer learning", "Fine-tuning", "Knowledge distillation", "T5"} <= en
-    assert {"参数", "模型族", "学习算法", "维数", "损失函数", "强化学习", "层", "dropout"} <= zh
+    assert {
+        "参数",
+        "模型族",
+        "学习算法",
+        "维数",
+        "损失函数",
+        "强化学习",
+        "层",
+        "暂退法",
+        "微调",
+    } <= zh
+    assert {"Overfitting", "Vanishing gradient", "Cross-validation", "Epsilon-greedy"} <= en
+    assert "随机梯度下降" in zh
     assert {
         "过度拟合",
         "反向传播",
@@ -102,9 +114,9 @@ def test_terms_are_spelled_right_and_noise_is_not_a_term(shipped):
         assert noise not in everything, noise
     for not_a_term in (
         "Examples of Evolutionary Algorithms", "Inspiration for mechanism", "Purpose",
-        "Mutation", "Crossover", "Genetic Algorithms (GA)", "Epsilon-greedy",
+        "Mutation", "Crossover", "Genetic Algorithms (GA)", "Decaying Epsilon",
         "Checkpoints in models", "机器学习组件", "数据要正确", "分类", "无监督可解决的问题",
-        "训练/验证损失", "推荐引擎-逻辑回归",
+        "训练/验证损失", "推荐引擎-逻辑回归", "基于逻辑回归的推荐算法", "大模型指令微调",
     ):  # fmt: skip
         assert not_a_term not in en | zh, not_a_term
 
@@ -127,6 +139,7 @@ def test_same_concept_is_one_entry_linked_across_languages(shipped):
         ("hyperparameter-optimization", "zh-hyperparameter-optimization"),
         ("optimizer", "zh-optimizer"),
         ("reinforcement-learning", "zh-reinforcement-learning"),
+        ("overfitting", "zh-overfitting"),
     }
     found = {(e.id, t) for e in glossary.in_lang("en") for t in e.translations}
     assert found == pairs
@@ -435,7 +448,7 @@ def test_content_check_command(tmp_path, capsys):
     assert main(["content", "check"]) == 0
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.strip() == "ok: 67 entries (en 38, zh 29)"
+    assert err.strip() == "ok: 76 entries (en 42, zh 34)"
 
     bad = _write(tmp_path, "bad.yaml", GOOD.replace('"Gradient"', "on", 1))
     assert main(["content", "check", str(bad)]) == 1
@@ -450,7 +463,7 @@ def test_content_check_command(tmp_path, capsys):
 def test_content_dump_command(capsys):
     assert main(["content", "dump"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 67
+    assert len(lines) == 76
     records = [json.loads(line) for line in lines]
     assert set(records[0]) == {
         "id", "term", "aliases", "lang", "definition", "gist", "tags", "source", "links",

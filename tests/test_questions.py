@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -94,12 +95,13 @@ def fixture_glossary() -> Glossary:
         ),
         _e(
             "hyperparameters",
-            "Hyperparameters",
+            "Hyperparameter",
             "en",
             "Hyperparameters are the configuration settings used to structure and train a model, "
             "such as the batch size. Unlike model weights, a hyperparameter is set before training "
             "and is not learned from the data.",
             "Settings chosen before training rather than learned.",
+            aliases=["Hyperparameters"],
             tags=["training"],
             translations=["zh-hyperparameters"],
         ),
@@ -269,7 +271,56 @@ def fixture_glossary() -> Glossary:
            "把输入映射到输出的程序。",
            tags=["basics"]),
     ]  # fmt: skip
-    return Glossary(tuple(en + zh))
+    return Glossary(tuple(_curate(e) for e in en + zh))
+
+
+# Kinds, clues and keywords as a curator writes them; entries left out stay uncurated, so that
+# both paths (curated fields, and what the generator derives itself) are tested.
+CURATED = {
+    "dropout": ("method", "A regularization technique that randomly switches off units of a "
+                "neural network during training", ["regularization"]),
+    "backpropagation": ("method", "The algorithm that computes the gradient of the loss with "
+                        "respect to every parameter, layer by layer from the output to the "
+                        "input", ["parameter"]),
+    "pre-training": ("method", "Training a model on a large general dataset before adapting it "
+                     "to a specific task", ["general dataset"]),
+    "fine-tuning": ("method", None, []),
+    "transfer-learning": ("method", "Re-using what a model learned on one task to do better on "
+                          "a related task", []),
+    "hyperparameter-optimization": ("method", None, []),
+    "bptt": ("method", None, []),
+    "adam": ("method", None, []),
+    "loss-function": ("measure", "A function that measures how far a model's predictions are "
+                      "from the true values", ["predictions"]),
+    "gradient": ("measure", "The vector of partial derivatives of a function with respect to "
+                 "all its inputs", ["partial derivatives"]),
+    "hyperparameters": ("measure", "A setting chosen before training rather than learned from "
+                        "the data, such as the batch size", ["batch size"]),
+    "learning-rate": ("measure", "The setting that controls how large a step the optimizer "
+                      "takes at each update", []),
+    "overfitting": ("problem", "Doing well on the training data but badly on new, unseen data",
+                    []),
+    "exploding-gradient": ("problem", None, []),
+    "tensor": ("data", "A multi-dimensional array that generalizes scalars, vectors and "
+               "matrices", ["matrices"]),
+    "zh-loss-function": ("measure", "衡量模型预测值与真实值之间差距的函数", ["真实值"]),
+    "zh-backpropagation": ("method", "从输出层向输入层逐层计算梯度并据此更新参数的算法", []),
+    "zh-overfitting": ("problem", "在训练数据上表现好、在新数据上表现差的现象", []),
+    "zh-gradient": ("measure", "由函数对所有输入变量的偏导数组成的向量", ["偏导数"]),
+    "zh-hyperparameters": ("measure", "在训练开始前设定、不从数据中学到的设置，例如批量大小",
+                           ["批量大小"]),
+    "zh-dropout": ("method", "一种在训练时随机关闭神经网络中部分单元的正则化方法", ["正则化"]),
+    "zh-gradient-descent": ("method", "沿着损失函数减小最快的方向迭代更新参数、寻找最小值的"
+                            "优化方法", []),
+    "zh-fine-tuning": ("method", "在预训练模型的基础上用较小的特定任务数据集继续训练的方法", []),
+}  # fmt: skip
+
+
+def _curate(entry: Entry) -> Entry:
+    if entry.id not in CURATED:
+        return entry
+    kind, clue, keywords = CURATED[entry.id]
+    return dataclasses.replace(entry, kind=kind, clue=clue or "", keywords=tuple(keywords))
 
 
 def shipped_glossary() -> Glossary:
@@ -345,6 +396,8 @@ def assert_question_ok(q: Question, glossary: Glossary) -> None:
     hidden = list(q.accepted)
     if q.type in (T.DEFINITION_TO_TERM, T.FILL_IN):
         hidden += list(entry.names)
+    if q.type == T.TRANSLATION:  # the asked term's own names are the question ("dropout")
+        hidden = [n for n in hidden if normalise(n) not in {normalise(x) for x in entry.names}]
     if q.type == T.TERM_TO_DEFINITION:
         assert not any(_leaks(q.answer, n) for n in entry.names), (q.answer, entry.names)
         for option in q.options:  # no gist names its own term
@@ -401,18 +454,39 @@ def test_every_entry_every_type_keeps_the_rules(glossary, seed):
     assert all(made[t] > 0 for t in ALL_TYPES), made
 
 
-def test_most_entries_get_every_applicable_question(glossary):
-    """Guards against a generator that stays "safe" by refusing too much."""
+def test_curated_entries_get_every_question_type_they_allow():
+    """Guards against a generator that stays "safe" by refusing too much: an entry with a
+    kind and a clue gets its multiple-choice and fill-in questions."""
+    gen = QuestionGenerator(FIXTURE, seed=1)
+    curated = [e for e in FIXTURE.entries if e.clue]
+    assert all(gen.make(e, T.FILL_IN) for e in curated)
+    # Multiple choice needs two wrong options of the entry's kind that cannot be defended.
+    with_peers = [e for e in curated if len(gen._ranked_candidates(e)) >= 2]
+    assert len(with_peers) >= 12
+    for qtype in (T.DEFINITION_TO_TERM, T.TERM_TO_DEFINITION):
+        missing = [e.id for e in with_peers if gen.make(e, qtype) is None]
+        assert len(missing) <= 0.15 * len(with_peers), (qtype, missing)
+    with_keywords = [e for e in curated if e.keywords]
+    missing = [e.id for e in with_keywords if gen.make(e, T.CLOZE) is None]
+    assert len(missing) <= 0.25 * len(with_keywords), missing
+
+
+def test_the_shipped_glossary_gets_most_questions():
+    glossary = shipped_glossary()
     gen = QuestionGenerator(glossary, seed=1)
-    for qtype in (T.DEFINITION_TO_TERM, T.FILL_IN):
-        made = sum(gen.make(e, qtype) is not None for e in glossary.entries)
-        assert made >= 0.8 * len(glossary), (qtype, made, len(glossary))
-    mc = [gen.make(e, T.DEFINITION_TO_TERM) for e in glossary.entries]
-    four = [q for q in mc if q is not None and len(q.options) == 4]
-    assert len(four) >= 0.8 * len(glossary)
-    with_twin = [e for e in glossary.entries if glossary.translations_of(e)]
-    made = sum(gen.make(e, T.TRANSLATION) is not None for e in with_twin)
-    assert made >= 0.7 * len(with_twin)
+    for lang in ("en", "zh"):
+        entries = glossary.in_lang(lang)
+        for qtype, share in (
+            (T.DEFINITION_TO_TERM, 0.85),
+            (T.TERM_TO_DEFINITION, 0.85),
+            (T.FILL_IN, 0.85),
+            (T.CLOZE, 0.5),
+        ):
+            made = sum(gen.make(e, qtype) is not None for e in entries)
+            assert made >= share * len(entries), (lang, qtype, made, len(entries))
+        with_twin = [e for e in entries if gen.parts.twins(e)]
+        made = sum(gen.make(e, T.TRANSLATION) is not None for e in with_twin)
+        assert made >= 0.7 * len(with_twin), (lang, made, len(with_twin))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -447,23 +521,28 @@ def test_generate_over_the_shipped_glossary_with_many_seeds():
 # --- specific traps ---------------------------------------------------------------------------
 
 
-def test_self_naming_definition_is_masked_in_full():
+def test_a_derived_fill_in_shows_the_first_sentence_with_at_most_two_blanks():
     q = QuestionGenerator(FIXTURE, seed=0).make(FIXTURE.get("fine-tuning"), T.FILL_IN)
     assert q.prompt == (
         "Type the missing term:\n"
         "____ is the process of ____ a pre-trained model: training it for a few more epochs on a "
-        "smaller, task-specific dataset. ____ models keep the general knowledge they acquired, "
-        "and ____ is cheap."
+        "smaller, task-specific dataset."
     )
     assert q.answer == "Fine-tuning" and "Fine tune" in q.accepted
+    soup = dataclasses.replace(
+        FIXTURE.get("fine-tuning"),
+        definition="Fine-tuning, or fine-tuning a model, is what fine-tuning means.",
+    )
+    glossary = Glossary(tuple(soup if e.id == soup.id else e for e in FIXTURE.entries))
+    assert QuestionGenerator(glossary, seed=0).make(soup, T.FILL_IN) is None  # blank soup
 
 
 def test_aliases_are_masked_too():
     q = QuestionGenerator(FIXTURE, seed=0).make(FIXTURE.get("bptt"), T.FILL_IN)
-    assert "BPTT" not in q.prompt and "through time" not in q.prompt.lower()
-    assert q.prompt.startswith("Type the missing term:\n____ (____) is a gradient-based")
-    # the other entry's name inside the text is not this entry's answer and may stay
-    assert "applies backpropagation" in q.prompt
+    assert q.prompt == (
+        "Type the missing term:\n"
+        "____ (____) is a gradient-based technique for training recurrent neural networks."
+    )
 
 
 def test_chinese_twin_names_are_masked_in_a_chinese_clue():
@@ -473,12 +552,23 @@ def test_chinese_twin_names_are_masked_in_a_chinese_clue():
     assert q.prompt.startswith("请填写空缺的术语")
 
 
-def test_long_definition_is_cut_at_a_sentence():
-    q = QuestionGenerator(FIXTURE, seed=0).make(FIXTURE.get("adam"), T.DEFINITION_TO_TERM)
-    clue = q.prompt.split("\n", 1)[1]
-    assert len(q.prompt) <= 300
-    assert clue.startswith("____ (Adaptive Moment Estimation) is an optimization algorithm")
-    assert clue.endswith(".")
+def test_a_clue_that_shows_a_part_of_the_term_makes_no_question():
+    """Adam's definition calls it "an optimization algorithm": with "Adam optimization" as the
+    term, the word gives it away, and no wrong option could share it."""
+    gen = QuestionGenerator(FIXTURE, seed=0)
+    adam = FIXTURE.get("adam")
+    assert gen.make(adam, T.FILL_IN) is None
+    assert gen.make(adam, T.DEFINITION_TO_TERM) is None
+
+
+def test_no_text_is_ever_cut():
+    for seed in range(5):
+        gen = QuestionGenerator(FIXTURE, seed=seed)
+        for entry in FIXTURE.entries:
+            for qtype in ALL_TYPES:
+                q = gen.make(entry, qtype)
+                if q is not None:
+                    assert "…" not in q.prompt + q.explanation + "".join(q.options), q
 
 
 def test_noise_never_reaches_a_question():
@@ -505,8 +595,7 @@ def test_overlapping_names_are_never_options_together():
         gen = QuestionGenerator(FIXTURE, seed=seed)
         for entry_id, rival in pairs:
             q = gen.make(FIXTURE.get(entry_id), T.DEFINITION_TO_TERM)
-            assert q is not None
-            assert rival not in q.options, (entry_id, q.options)
+            assert q is None or rival not in q.options, (entry_id, q.options)
 
 
 def test_distractors_are_plausible():
@@ -534,37 +623,45 @@ def test_translation_both_directions():
     assert en.prompt == 'Which Chinese term means "Loss function"?'
     assert en.answer == "损失函数" and "代价函数" in en.accepted
     assert all(re.search(r"[\u4e00-\u9fff]", o) for o in en.options)
-    zh = gen.make(FIXTURE.get("zh-overfitting"), T.TRANSLATION)
-    assert zh.prompt == "“过度拟合”对应的英文术语是哪个\uff1f"
-    assert zh.answer == "Overfitting"
+    assert en.explanation.startswith("Loss function is 损失函数 in Chinese. A loss function is")
+    zh = gen.make(FIXTURE.get("zh-backpropagation"), T.TRANSLATION)
+    assert zh.prompt == "“反向传播”对应的英文术语是哪个\uff1f"
+    assert zh.answer == "Backpropagation"
     assert all(not re.search(r"[\u4e00-\u9fff]", o) for o in zh.options)
+    assert zh.explanation.startswith("“反向传播”的英文是 Backpropagation。反向传播是")
     assert gen.make(FIXTURE.get("t5"), T.TRANSLATION) is None  # no twin
 
 
-def test_term_to_definition_offers_gists():
+def test_term_to_definition_offers_gists_of_the_same_kind():
     q = QuestionGenerator(FIXTURE, seed=2).make(FIXTURE.get("dropout"), T.TERM_TO_DEFINITION)
     assert q.prompt == 'What does "Dropout" mean?'
     assert q.answer == "Randomly switching off units during training to curb overfitting."
-    gists = {e.gist for e in FIXTURE.in_lang("en")}
-    assert set(q.options) <= gists and len(q.options) == 4
+    methods = {e.gist for e in FIXTURE.in_lang("en") if e.kind in ("method", "")}
+    assert set(q.options) <= methods and len(q.options) == 4
 
 
-def test_cloze_prefers_a_glossary_term():
+def test_a_cloze_blanks_only_a_term_or_a_keyword():
     for seed in range(10):
-        q = QuestionGenerator(FIXTURE, seed=seed).make(FIXTURE.get("dropout"), T.CLOZE)
-        assert q.prompt.startswith("Type the missing word (Dropout):\n")
-        assert q.answer in ("Overfitting", "regularization", "network", "randomly")
-        assert q.answer == "Overfitting" or "overfitting" in q.prompt
+        gen = QuestionGenerator(FIXTURE, seed=seed)
+        for entry in FIXTURE.entries:
+            q = gen.make(entry, T.CLOZE)
+            if q is None:
+                continue
+            assert q.prompt.split("\n")[0] in ("Fill in the blank:", "请填空：")
+            names = {normalise(n) for e in FIXTURE.in_lang(entry.lang) for n in e.names}
+            assert normalise(q.answer) in names | {normalise(k) for k in entry.keywords}, q
+            assert q.answer not in ("模型", "参数"), q  # named everywhere: no knowledge tested
+            assert BLANK in q.prompt and BLANK not in q.explanation  # the sentence, whole
     zh = QuestionGenerator(FIXTURE, seed=0).make(FIXTURE.get("zh-dropout"), T.CLOZE)
-    assert zh.answer == "过度拟合" and "过拟合" in zh.accepted
-    assert "过度拟合" not in zh.prompt
+    assert zh.prompt == "请填空：\n暂退法是一种在训练时随机关闭神经网络中部分单元的____方法。" or (
+        zh.answer == "正则化"
+    )
 
 
 def test_cloze_without_any_key_is_refused():
-    # no other glossary term in the definition, and Chinese has no safe plain-word fallback
+    # no keyword, and the only glossary term in the sentence is named almost everywhere
     assert QuestionGenerator(FIXTURE, seed=0).make(FIXTURE.get("zh-parameters"), T.CLOZE) is None
-    q = QuestionGenerator(FIXTURE, seed=0).make(FIXTURE.get("zh-model"), T.CLOZE)
-    assert q.answer == "参数" and "调整____后的程序" in q.prompt
+    assert QuestionGenerator(FIXTURE, seed=0).make(FIXTURE.get("zh-model"), T.CLOZE) is None
 
 
 def test_same_seed_same_questions_and_different_seed_differs():
@@ -585,13 +682,15 @@ def test_option_order_is_random():
 
 def test_exclude_avoid_and_exhaustion():
     gen = QuestionGenerator(FIXTURE, seed=1)
-    en_ids = [e.id for e in FIXTURE.in_lang("en")]
+    en_ids = [
+        e.id for e in FIXTURE.in_lang("en") if any(gen.make(e, t) for t in ALL_TYPES)
+    ]  # the entries any question can be made of
     avoid = en_ids[:10]
-    qs = gen.generate(len(en_ids) - 10, lang="en", types=[T.FILL_IN], avoid=avoid)
+    qs = gen.generate(len(en_ids) - 10, lang="en", avoid=avoid)
     assert {q.entry_id for q in qs} == set(en_ids[10:])  # avoided ones only when needed
-    qs = gen.generate(100, lang="en", types=[T.FILL_IN], avoid=avoid, exclude=en_ids[:3])
+    qs = gen.generate(100, lang="en", avoid=avoid, exclude=en_ids[:3])
     assert {q.entry_id for q in qs} == set(en_ids[3:])  # pool exhausted: fewer than asked
-    assert [q.entry_id for q in qs][-7:] and set([q.entry_id for q in qs][-7:]) == set(avoid[3:])
+    assert set([q.entry_id for q in qs][-7:]) == set(avoid[3:])
     assert gen.generate(5, topics=["rnn"]) and all(
         q.entry_id == "bptt" for q in gen.generate(5, topics=["rnn"])
     )
@@ -664,3 +763,41 @@ def test_command_reports_glossary_problems(monkeypatch, capsys):
     assert args.func(args) == 1
     out, err = capsys.readouterr()
     assert out == "" and "content/x.yaml:3: dropout: no definition" in err
+
+
+# --- the lint ----------------------------------------------------------------------------------
+
+
+def test_the_shipped_glossary_passes_the_question_lint():
+    """Every question the shipped glossary allows, over several seeds: no defect the lint sees
+    (`quizbot questions --lint` runs the same in CI)."""
+    from bot.content.lint import lint
+
+    findings, made = lint(shipped_glossary(), range(3))
+    assert [str(f) for f in findings] == []
+    assert sum(made.values()) >= 200
+
+
+def test_the_lint_sees_what_a_teacher_refuses():
+    from bot.content.lint import Linter
+
+    linter = Linter(FIXTURE)
+    fine = QuestionGenerator(FIXTURE, seed=0).make(FIXTURE.get("dropout"), T.DEFINITION_TO_TERM)
+    assert linter.check(fine) == []
+    cases = {
+        "leak": dataclasses.replace(
+            fine, prompt="Which term is described here?\nRandomly dropping units while training."
+        ),
+        "cut": dataclasses.replace(fine, prompt=fine.prompt[:60] + "…"),
+        "fragment": dataclasses.replace(fine, explanation="Dropout: 1."),
+        "mixed scripts": dataclasses.replace(
+            fine, options=(*fine.options[:-1], "参数"), answer=fine.answer
+        ),
+    }
+    for what, question in cases.items():
+        assert linter.check(question), what
+    plain = QuestionGenerator(FIXTURE, seed=0).make(FIXTURE.get("dropout"), T.CLOZE)
+    plain = dataclasses.replace(
+        plain, prompt="Fill in the blank:\nDropout is a ____ technique.", answer="regular"
+    )
+    assert any("plain word" in p for p in linter.check(plain))

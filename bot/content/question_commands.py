@@ -29,6 +29,15 @@ def register(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=None, help="same seed, same output")
     parser.add_argument("--lang", choices=("en", "zh", "mixed"), default="mixed")
     parser.add_argument("--type", dest="qtype", choices=tuple(TYPE_CHOICES), default="mixed")
+    parser.add_argument(
+        "--lint",
+        action="store_true",
+        help="make every question the glossary allows (several seeds) and list the defects a "
+        "teacher would refuse; exit 1 if there is any",
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=5, help="with --lint: how many seeds to try (default 5)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -62,10 +71,30 @@ def run(args: argparse.Namespace) -> int:
         for problem in err.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
+    if args.lint:
+        return _lint(glossary, args.seeds)
     generator = QuestionGenerator(glossary, seed=args.seed)
     questions = generator.generate(args.count, lang=args.lang, types=TYPE_CHOICES[args.qtype])
     for question in questions:
         print(json.dumps(question.to_json(), ensure_ascii=False))
     if len(questions) < args.count:
         print(f"only {len(questions)} questions could be made", file=sys.stderr)
+    return 0
+
+
+def _lint(glossary: Glossary, seeds: int) -> int:
+    from bot.content.lint import lint
+
+    findings, made = lint(glossary, range(max(seeds, 1)))
+    for finding in sorted(findings, key=str):
+        print(finding)
+    langs = sorted({lang for lang, _ in made})
+    for lang in langs:
+        entries = len(glossary.in_lang(lang))
+        counts = ", ".join(f"{t} {made[(lang, t)]}" for t in (str(q) for q in QuestionType))
+        print(f"{lang}: {entries} entries; questions made: {counts}", file=sys.stderr)
+    if findings:
+        print(f"{len(findings)} problems", file=sys.stderr)
+        return 1
+    print("ok: no problems found", file=sys.stderr)
     return 0

@@ -1,19 +1,22 @@
 """Turn glossary entries into questions a teacher would sign off.
 
-Rules every question keeps (and `_acceptable` re-checks before one is handed out):
+Each question keeps these rules, or is not made for that entry (`make` returns None):
 
-* No leak: the prompt never shows the answer, an alias, the other-language twin or a recognisable
-  form of them (masked as "____").
-* One right answer. A distractor is never the answer's entry, a twin of it, nor an entry whose name
-  overlaps the answer's ("Gradient" is never offered against "Exploding gradient", "参数" never
-  against "超参数"): overlapping names are usually a concept and its special case, where the
-  general clue fits both. An entry whose defining (first) sentence names the answer is skipped for
-  the same reason ("fine-tuning is an approach to transfer learning"), and so is one named in the
-  answer's own first sentence (the learner would see it in the clue). No two options share a
-  normalised text.
-* Plausible distractors: same language, ranked by shared tags, `related` links and TF-IDF
-  similarity of definitions; three are drawn at random from the best few.
-* Platform limits: prompt <= 300, option <= 100, explanation <= 200 characters, cut cleanly.
+* The clue gives nothing away: not the term, an alias, its translation twin, nor a part of any
+  of them (a component word or its inflections, an abbreviation's expansion, another glossary
+  name inside the term, a Chinese morpheme; see `bot.content.leaks`). In multiple choice a part
+  that a wrong option shows too points at no option and may stay.
+* One defensible answer: wrong options are of the answer's kind (`Entry.kind`, or inferred), in
+  its language and script, of similar length, and never the answer's twin, an entry whose names
+  overlap the answer's, one the curator marked confusable (`related`), one whose definition
+  overlaps the answer's, one shown in the clue, nor one whose definition names the answer.
+* A clue that stands alone: the curated defining phrase (`Entry.clue`), or else the
+  definition's first sentence when it is short enough whole, never cut mid-clause and never
+  opening on a pronoun.
+* A blank worth filling: a fill-in blanks the term at most twice; a cloze blanks another
+  glossary term or a keyword the curator marked, never a plain word, at most twice.
+* An explanation that teaches: one whole sentence ("Dropout is a regularization technique ...").
+* Platform limits: prompt <= 300, option <= 100, explanation <= 200 characters.
 
 All randomness comes from one `random.Random(seed)`, so a seed reproduces a whole sequence of calls.
 """
@@ -26,78 +29,68 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 
+from bot.content.kinds import infer_kind
+from bot.content.leaks import GENERIC_EN, GENERIC_ZH, Parts
 from bot.content.model import LANGUAGES, Entry, Glossary, Question, QuestionType
 from bot.content.text import (
     BLANK,
+    ELLIPSIS,
     first_sentence,
+    has_cjk,
     is_cjk,
     key,
     mask,
     mentions,
+    name_regex,
     normalise,
-    shorten,
-    singular_key,
+    split_sentences,
     strip_noise,
 )
 
 PROMPT_LIMIT = 300
 OPTION_LIMIT = 100
 EXPLANATION_LIMIT = 200
+CLUE_LIMIT = {"en": 240, "zh": 120}  # a longer clue is a wall of text, not a clue
 DISTRACTORS = 3
+MIN_DISTRACTORS = 2  # fewer, and a multiple-choice question is a coin toss: not made
 SHORTLIST = 6  # distractors are drawn from this many best-ranked candidates
+MAX_BLANKS = 2
+RIVAL_SIMILARITY = 0.45  # definitions this alike describe rivals, not distractors
+LENGTH_RATIO = 2.5  # an option this much longer or shorter than the right one stands out
+COMMONPLACE_SHARE = 0.2  # a term named in more of its language's definitions is no blank
+COMMONPLACE = GENERIC_EN | set(GENERIC_ZH) | {"层", "参数", "parameter", "parameters"}
 
 _T = QuestionType
-# "\uff1f" = full-width question mark, "\uff1a" colon, "\uff08"/"\uff09" parentheses.
 LEADS: dict[tuple[QuestionType, str], str] = {
     (_T.DEFINITION_TO_TERM, "en"): "Which term is described here?\n{clue}",
-    (_T.DEFINITION_TO_TERM, "zh"): "下面描述的是哪个术语\uff1f\n{clue}",
+    (_T.DEFINITION_TO_TERM, "zh"): "下面描述的是哪个术语？\n{clue}",
     (_T.TERM_TO_DEFINITION, "en"): 'What does "{term}" mean?',
-    (_T.TERM_TO_DEFINITION, "zh"): "“{term}”是什么意思\uff1f",
+    (_T.TERM_TO_DEFINITION, "zh"): "“{term}”是什么意思？",
     (_T.FILL_IN, "en"): "Type the missing term:\n{clue}",
-    (_T.FILL_IN, "zh"): "请填写空缺的术语\uff1a\n{clue}",
-    (_T.CLOZE, "en"): "Type the missing word ({term}):\n{clue}",
-    (_T.CLOZE, "zh"): "请填写空缺的词语\uff08{term}\uff09\uff1a\n{clue}",
+    (_T.FILL_IN, "zh"): "请填写空缺的术语：\n{clue}",
+    (_T.CLOZE, "en"): "Fill in the blank:\n{clue}",
+    (_T.CLOZE, "zh"): "请填空：\n{clue}",
     (_T.TRANSLATION, "en"): 'Which Chinese term means "{term}"?',
-    (_T.TRANSLATION, "zh"): "“{term}”对应的英文术语是哪个\uff1f",
+    (_T.TRANSLATION, "zh"): "“{term}”对应的英文术语是哪个？",
 }
-_COLON = {"en": ": ", "zh": "\uff1a"}
-
-# Words never worth a cloze blank: function words and vague academic filler.
+_IS = {"en": " is ", "zh": "是"}
+_STOP = {"en": ".", "zh": "。"}
+_TRANSLATED = {
+    "en": "{term} is {twin} in Chinese.",
+    "zh": "“{term}”的英文是 {twin}。",
+}
+# A clue must not lean on something said before it.
+_PRONOUN_START = re.compile(
+    r"^(?:it|its|this|these|they|their|those|such|he|she)\b|^(?:它|其|这|该|他|她)"
+)
 _STOP_WORDS = set(
-    """a about above across after again against all almost also although always among an and
-    another any are around as at based be because been before being below between both but by can
-    could did do does doing done down during each either enough especially etc even ever every
-    for from further given had has have having how however if in including instead into is it its
-    itself just less like made make makes making many may might more most much must near need
-    needs neither no nor not now of off often on once one only onto or other others otherwise our
-    out over own per rather same several should since so some such than that the their them then
-    there therefore these they this those though through thus to too toward towards under until
-    up upon us use used uses using usually various very via was way ways we well were what when
-    where whereas whether which while who whom whose why will with within without would yet you
-    your""".split()
+    """a about after all also an and any are as at be because been being between both but by can
+    could do does each for from had has have how if in into is it its may more most much must no
+    not of on once one only or other our out over own per same should so some such than that the
+    their them then there these they this those through to too under until up upon us used uses
+    using very via was we were what when where which while who why will with within without would
+    you your""".split()
 )
-_VAGUE_WORDS = set(
-    """ability according achieve actual actually additional allows another approach approaches
-    based become becomes better called certain characteristics common commonly complex concept
-    consider considered contrast crucial describe described different difficult directly during
-    effective effectively efficient enables especially essential example examples existing
-    following general generally given helps important improve improving including increase
-    individual instance involves itself known large larger level making manner meaning method
-    methods multiple number numbers overall particular particularly perform performance possible
-    potentially practice present primarily problem problems process processes provide provides
-    purpose quickly rather referred related relatively represent represents require required
-    requires result results several significant significantly similar simple single situation
-    specific specifically standard structure successful technique techniques therefore through
-    typically understand understanding useful usually value values various whether
-    without""".split()
-)
-
-# Endings of adverbs, adjectives and participles: a cloze blank should be a thing, not a manner.
-_NOUN_ENDINGS = (
-    "tion", "sion", "ment", "ness", "ity", "ance", "ence", "ism", "ure", "ogy", "ics", "ist",
-    "ship", "or", "ata", "um",
-)  # fmt: skip
-_NOT_A_NOUN = ("ly", "al", "ive", "ous", "ful", "able", "ible", "ic", "ed", "less")
 
 
 def _tokens(text: str) -> list[str]:
@@ -110,17 +103,16 @@ def _tokens(text: str) -> list[str]:
 
 
 class _Similarity:
-    """A tiny TF-IDF cosine over definitions and gists (no dependency needed for a few hundred)."""
+    """TF-IDF cosine over definitions and gists (no dependency needed for a few hundred)."""
 
     def __init__(self, entries: Iterable[Entry]) -> None:
-        docs = {e.id: Counter(_tokens(f"{e.term} {e.gist} {e.definition}")) for e in entries}
+        docs = {e.id: Counter(_tokens(f"{e.gist} {e.clue} {e.definition}")) for e in entries}
         df = Counter(tok for counts in docs.values() for tok in counts)
-        self.df = df
         n = max(len(docs), 1)
-        self.idf = {tok: math.log((1 + n) / (1 + d)) + 1 for tok, d in df.items()}
+        idf = {tok: math.log((1 + n) / (1 + d)) + 1 for tok, d in df.items()}
         self.vectors: dict[str, dict[str, float]] = {}
         for entry_id, counts in docs.items():
-            vec = {tok: (1 + math.log(c)) * self.idf[tok] for tok, c in counts.items()}
+            vec = {tok: (1 + math.log(c)) * idf[tok] for tok, c in counts.items()}
             norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
             self.vectors[entry_id] = {tok: v / norm for tok, v in vec.items()}
 
@@ -135,18 +127,48 @@ def _noisy(text: str) -> bool:
     return bool(re.search(r"\[\s*\d+\s*\]|阅读全文|»|https?:|www\.", text))
 
 
+def script_of(text: str) -> str:
+    """ "zh" for text with Chinese characters, "latin" otherwise: options share one script."""
+    return "zh" if has_cjk(text) else "latin"
+
+
+def as_sentence(lang: str, text: str) -> str:
+    """A phrase as a sentence: capitalised, with its full stop."""
+    text = text.strip()
+    if not text:
+        return text
+    if lang == "en":
+        text = text[0].upper() + text[1:]
+    if text[-1] not in ".!?。！？":
+        text += _STOP[lang]
+    return text
+
+
+def _lower_first(text: str) -> str:
+    """ "A regularization ..." -> "a regularization ..." (but "ReLU", "CNN" stay)."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
 class QuestionGenerator:
     def __init__(self, glossary: Glossary, seed: int | None = None) -> None:
         self.glossary = glossary
         self.rng = random.Random(seed)
+        self.parts = Parts(glossary)
         self._similarity = _Similarity(glossary.entries)
         self._by_lang = {lang: glossary.in_lang(lang) for lang in LANGUAGES}
+        self._kinds = {e.id: e.kind or infer_kind(e) for e in glossary.entries}
         self._twins_cache: dict[str, tuple[Entry, ...]] = {}
-        self._overlap_cache: dict[tuple[str, str], bool] = {}
         self._clash_cache: dict[tuple[str, str], bool] = {}
-        self._naming_cache: dict[str, int] = {}
-        self._term_words = {
-            singular_key(w) for e in glossary.entries for n in e.names for w in n.split()
+        self._commonplace_cache: dict[str, bool] = {}
+        self._all_names = {
+            lang: tuple({n for e in entries for n in e.names})
+            for lang, entries in self._by_lang.items()
+        }
+        self._keywords = {
+            lang: {normalise(k) for e in entries for k in e.keywords}
+            for lang, entries in self._by_lang.items()
         }
 
     # --- public ---------------------------------------------------------------------------
@@ -204,7 +226,7 @@ class QuestionGenerator:
         return questions
 
     def make(self, entry: Entry, qtype: QuestionType | str) -> Question | None:
-        """One question of `qtype` about `entry`, or None when the type does not apply."""
+        """One question of `qtype` about `entry`, or None when no good one can be made."""
         qtype = QuestionType(qtype)
         builder = {
             _T.DEFINITION_TO_TERM: self._def_term,
@@ -218,41 +240,33 @@ class QuestionGenerator:
         question = builder(entry)
         return question if question is not None and self._acceptable(question) else None
 
+    def kind_of(self, entry: Entry) -> str:
+        return self._kinds.get(entry.id, "")
+
     # --- relations between entries ---------------------------------------------------------
 
     def _twins(self, entry: Entry) -> tuple[Entry, ...]:
         """Other-language entries of the same concept (links may be recorded on either side)."""
         if entry.id not in self._twins_cache:
-            twins = {e.id: e for e in self.glossary.translations_of(entry) if e.lang != entry.lang}
-            for other in self.glossary.entries:
-                if entry.id in other.translations and other.lang != entry.lang:
-                    twins.setdefault(other.id, other)
-            self._twins_cache[entry.id] = tuple(twins.values())
+            self._twins_cache[entry.id] = tuple(self.parts.twins(entry))
         return self._twins_cache[entry.id]
 
     def _concept_names(self, entry: Entry) -> tuple[str, ...]:
-        """Every name of the concept in both languages: what a prompt must not show."""
-        names = list(entry.names)
-        for twin in self._twins(entry):
-            names.extend(twin.names)
-        return tuple(dict.fromkeys(n for n in names if n.strip()))
+        """Every name of the concept in both languages."""
+        return self.parts.names(entry)
 
     def _names_overlap(self, a: Entry, b: Entry) -> bool:
         """True when a name of one is, or contains as a whole word/phrase, a name of the other."""
-        pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
-        if pair not in self._overlap_cache:
-            names_a, names_b = self._concept_names(a), self._concept_names(b)
-            self._overlap_cache[pair] = any(
-                singular_key(x) == singular_key(y)
-                or mentions(x, [y], inflect=False)
-                or mentions(y, [x], inflect=False)
-                for x in names_a
-                for y in names_b
-            )
-        return self._overlap_cache[pair]
+        names_a, names_b = self._concept_names(a), self._concept_names(b)
+        return any(
+            key(x) == key(y) or mentions(x, [y], inflect=False) or mentions(y, [x], inflect=False)
+            for x in names_a
+            for y in names_b
+        )
 
     def _clashes(self, answer: Entry, candidate: Entry) -> bool:
-        """True when `candidate` could also be right, so it must not be a distractor."""
+        """True when `candidate` could also be right (or is of another kind), so it must not be
+        a wrong option against `answer`."""
         pair = (answer.id, candidate.id)
         if pair not in self._clash_cache:
             self._clash_cache[pair] = self._find_clash(answer, candidate)
@@ -263,16 +277,35 @@ class QuestionGenerator:
             return True
         if any(t.id == candidate.id for t in self._twins(answer)):
             return True
+        kinds = self.kind_of(answer), self.kind_of(candidate)
+        if all(kinds) and kinds[0] != kinds[1]:
+            return True
+        if self._confusable(answer, candidate):
+            return True
         if self._names_overlap(answer, candidate):
             return True
         # "X is a kind of <answer>": the clue of the general concept fits X as well.
         if mentions(first_sentence(candidate.definition), self._concept_names(answer)):
             return True
-        # Named in the answer's own defining sentence: visible in the clue, so no real choice.
-        return mentions(first_sentence(answer.definition), candidate.names)
+        return self._similarity.cosine(answer.id, candidate.id) > RIVAL_SIMILARITY
+
+    def _confusable(self, a: Entry, b: Entry) -> bool:
+        """Marked related by the curator, on either side or through a twin."""
+        linked = {a.id, *(t.id for t in self._twins(a))}
+        other = {b.id, *(t.id for t in self._twins(b))}
+        for x in linked:
+            entry = self.glossary.get(x)
+            if entry is not None and other & set(entry.related):
+                return True
+        for y in other:
+            entry = self.glossary.get(y)
+            if entry is not None and linked & set(entry.related):
+                return True
+        return False
 
     def _ranked_candidates(self, answer: Entry) -> list[Entry]:
-        """Non-clashing same-language entries, most plausible first (deterministic order)."""
+        """Wrong options that cannot be defended, most plausible first (deterministic order):
+        sharing topics, and alike but not too alike."""
         scored = []
         answer_tags = {t.casefold() for t in answer.tags}
         for cand in self._by_lang.get(answer.lang, []):
@@ -280,68 +313,114 @@ class QuestionGenerator:
                 continue
             tags = {t.casefold() for t in cand.tags}
             shared = len(answer_tags & tags) / len(answer_tags | tags) if answer_tags | tags else 0
-            linked = cand.id in answer.related or answer.id in cand.related
-            score = 2.0 * shared + self._similarity.cosine(answer.id, cand.id) + 0.5 * linked
+            score = 2.0 * shared + self._similarity.cosine(answer.id, cand.id)
             scored.append((-score, cand.id, cand))
         scored.sort(key=lambda t: (t[0], t[1]))
         return [c for _, _, c in scored]
 
     def _pick_options(
-        self, answer: Entry, right: str, option_of: Callable[[Entry], str | None]
+        self,
+        answer: Entry,
+        right: str,
+        option_of: Callable[[Entry], str | None],
+        *,
+        shown: str = "",
+        candidates: list[Entry] | None = None,
+        similar_length: bool = False,
     ) -> tuple[tuple[str, ...], int] | None:
-        """Shuffled options: `right` plus up to three distractor texts, or None if none fits.
-
-        `option_of(entry)` gives a candidate's option text, or None when it cannot be shown.
-        """
-        ranked = self._ranked_candidates(answer)
+        """Shuffled options: `right` plus up to three wrong ones, or None when fewer than two
+        fit. `option_of(entry)` gives a candidate's option text, or None when it cannot be
+        shown. `shown`: the clue, whose visible parts of the answer a wrong option must share
+        (or they would point at the right one) and whose named entries are no options.
+        `similar_length`: options of about the right one's length only (descriptions: a much
+        longer one stands out; names vary in length by nature)."""
+        ranked = candidates if candidates is not None else self._ranked_candidates(answer)
         shortlist = ranked[:SHORTLIST]
         self.rng.shuffle(shortlist)
         order = shortlist + ranked[SHORTLIST:]
+        must_share = self.parts.visible(shown, answer) if shown else set()
+        if must_share:  # the options that show those parts too come first
+            order.sort(key=lambda c: not self._shows_part(option_of(c), answer, must_share))
         options, seen = [right], {key(right)}
+        script = script_of(right)
         for cand in order:
             if len(options) > DISTRACTORS:
                 break
+            if shown and mentions(shown, cand.names):
+                continue
             text = option_of(cand)
-            if not text or key(text) in seen:
+            if not text or key(text) in seen or script_of(text) != script:
+                continue
+            if similar_length and not 1 / LENGTH_RATIO <= len(text) / len(right) <= LENGTH_RATIO:
                 continue
             options.append(text)
             seen.add(key(text))
-        if len(options) < 2:
+        if len(options) < 1 + MIN_DISTRACTORS:
             return None
+        for part in must_share:
+            if not any(self._shows_part(o, answer, {part}) for o in options[1:]):
+                return None
         self.rng.shuffle(options)
         return tuple(options), options.index(right)
 
-    # --- builders --------------------------------------------------------------------------
+    def _shows_part(self, text: str | None, answer: Entry, parts: set[str]) -> bool:
+        return bool(text) and bool(self.parts.visible(text, answer) & parts)
+
+    # --- clues and sentences ---------------------------------------------------------------
 
     def _lead(self, qtype: QuestionType, lang: str, **fields: str) -> str:
         return LEADS[(qtype, lang)].format(**fields)
 
-    def _clue_room(self, qtype: QuestionType, lang: str, **fields: str) -> int:
-        return PROMPT_LIMIT - len(self._lead(qtype, lang, clue="", **fields))
+    def _clue(self, entry: Entry) -> str | None:
+        """The phrase that defines the entry without naming it: the curated clue, or the
+        definition's first sentence with the names masked, when it stands alone whole."""
+        if entry.clue:
+            return entry.clue
+        sentence = first_sentence(strip_noise(entry.definition))
+        masked = _neutral_article(mask(sentence, self._concept_names(entry)))
+        if BLANK in masked or not self._stands_alone(entry.lang, masked):
+            return None  # the definition names its term: not a clue (the fill-in uses it)
+        return masked
 
-    def _explanation(
-        self, entry: Entry, head: str | None = None, *, beyond_gist: bool = False
-    ) -> str:
-        """ "term: gist". `beyond_gist`: the gist is the right option already, so say what the
-        definition's first sentence adds instead (the gist again when it adds nothing)."""
-        head = head or entry.term
-        gist = strip_noise(entry.gist) or first_sentence(strip_noise(entry.definition))
-        if beyond_gist:
-            gist = first_sentence(strip_noise(entry.definition)) or gist
-        return shorten(f"{head}{_COLON[entry.lang]}{gist}", EXPLANATION_LIMIT)
+    def _stands_alone(self, lang: str, text: str) -> bool:
+        if not text or len(text) > CLUE_LIMIT[lang] or ELLIPSIS in text:
+            return False
+        if _PRONOUN_START.match(text.strip().lower()):
+            return False
+        return _content_chars(text) >= (15 if lang == "en" else 8)
 
-    def _masked_definition(self, entry: Entry) -> str:
-        return _neutral_article(mask(strip_noise(entry.definition), self._concept_names(entry)))
+    def _sentence(self, entry: Entry) -> str | None:
+        """One sentence that says what the entry is, naming it: "Dropout is a ...", "A loss
+        function is a function that ..."."""
+        if entry.clue:
+            subject = _subject(entry, entry.clue) if entry.lang == "en" else entry.term
+            return as_sentence(entry.lang, f"{subject}{_IS[entry.lang]}{_lower_first(entry.clue)}")
+        sentence = first_sentence(strip_noise(entry.definition))
+        if not mentions(sentence, entry.names) or not self._stands_alone(entry.lang, sentence):
+            return None
+        return as_sentence(entry.lang, sentence)
+
+    def _explanation(self, entry: Entry) -> str:
+        """Why the answer is right, as one whole sentence."""
+        sentence = self._sentence(entry)
+        if sentence and len(sentence) <= EXPLANATION_LIMIT:
+            return sentence
+        gist = strip_noise(entry.gist)
+        separator = ": " if entry.lang == "en" else "："
+        return as_sentence(entry.lang, f"{entry.term}{separator}{gist}")
+
+    # --- builders --------------------------------------------------------------------------
 
     def _def_term(self, entry: Entry) -> Question | None:
-        room = self._clue_room(_T.DEFINITION_TO_TERM, entry.lang)
-        clue = shorten(self._masked_definition(entry), room)
-        if _content_chars(clue) < 15:  # masked almost away: the gist may say more
-            clue = shorten(mask(strip_noise(entry.gist), self._concept_names(entry)), room)
-        if _content_chars(clue) < 10:
+        clue = self._clue(entry)
+        if clue is None:
+            return None
+        clue = as_sentence(entry.lang, clue)
+        term = entry.term
+        if len(term) > OPTION_LIMIT:
             return None
         picked = self._pick_options(
-            entry, shorten(entry.term, OPTION_LIMIT), lambda c: shorten(c.term, OPTION_LIMIT)
+            entry, term, lambda c: c.term if len(c.term) <= OPTION_LIMIT else None, shown=clue
         )
         if picked is None:
             return None
@@ -361,40 +440,67 @@ class QuestionGenerator:
     def _gist_option(self, entry: Entry, avoid_names: tuple[str, ...]) -> str | None:
         """A gist fit to be an option: not naming its own term, nor the question's term."""
         gist = strip_noise(entry.gist)
-        if not gist or mentions(gist, self._concept_names(entry)) or mentions(gist, avoid_names):
+        if not gist or len(gist) > OPTION_LIMIT:
             return None
-        return shorten(gist, OPTION_LIMIT)
+        if mentions(gist, self._concept_names(entry)) or mentions(gist, avoid_names):
+            return None
+        return gist
 
     def _term_def(self, entry: Entry) -> Question | None:
         names = self._concept_names(entry)
         right = self._gist_option(entry, names)
         if right is None:
             return None
-        picked = self._pick_options(entry, right, lambda c: self._gist_option(c, names))
+        # A word shared only by the term and the right gist would single it out: the wrong
+        # options must show every part of the term that the right one shows.
+        echoed = self.parts.visible(right, entry)
+        ranked = self._ranked_candidates(entry)
+        if echoed:
+            ranked.sort(
+                key=lambda c: not self._shows_part(self._gist_option(c, names), entry, echoed)
+            )
+        picked = self._pick_options(
+            entry,
+            right,
+            lambda c: self._gist_option(c, names),
+            candidates=ranked,
+            similar_length=True,
+        )
         if picked is None:
             return None
         options, index = picked
+        wrong = [o for i, o in enumerate(options) if i != index]
+        if any(not any(self._shows_part(o, entry, {p}) for o in wrong) for p in echoed):
+            return None
         return Question(
             type=_T.TERM_TO_DEFINITION,
             lang=entry.lang,
-            prompt=shorten(self._lead(_T.TERM_TO_DEFINITION, entry.lang, term=entry.term), 300),
+            prompt=self._lead(_T.TERM_TO_DEFINITION, entry.lang, term=entry.term),
             answer=options[index],
             accepted=(options[index],),
             entry_id=entry.id,
-            explanation=self._explanation(entry, beyond_gist=True),
+            explanation=self._explanation(entry),
             options=options,
             correct_option=index,
         )
 
     def _fill(self, entry: Entry) -> Question | None:
-        room = self._clue_room(_T.FILL_IN, entry.lang)
-        masked = self._masked_definition(entry)
-        clue = shorten(masked, room)
-        if BLANK not in clue:
-            # The definition does not name its term (or not early): the blank heads it instead.
-            clue = shorten(f"{BLANK}{_COLON[entry.lang]}{masked}", room)
-        if _content_chars(clue) < 15:
+        if entry.clue:
+            separator = ": " if entry.lang == "en" else "："
+            clue = f"{BLANK}{separator}{as_sentence(entry.lang, entry.clue)}"
+        else:
+            sentence = first_sentence(strip_noise(entry.definition))
+            if not self._stands_alone(entry.lang, sentence):
+                return None
+            clue = _neutral_article(mask(sentence, self._concept_names(entry)))
+            if BLANK not in clue:
+                # The definition does not name its term: the blank heads it instead.
+                separator = ": " if entry.lang == "en" else "："
+                clue = f"{BLANK}{separator}{clue}"
+        if clue.count(BLANK) > MAX_BLANKS or _content_chars(clue) < 15:
             return None
+        if self.parts.visible(clue, entry):
+            return None  # a part of the term shows: typing it in needs no knowledge
         return Question(
             type=_T.FILL_IN,
             lang=entry.lang,
@@ -405,79 +511,113 @@ class QuestionGenerator:
             explanation=self._explanation(entry),
         )
 
-    def _cloze_keys(self, entry: Entry, text: str) -> list[tuple[str, tuple[str, ...]]]:
-        """(answer, accepted forms) worth blanking in `text`, best first.
-
-        A glossary term named in the definition is the best key; otherwise (English only) a rare
-        long content word. Chinese has no word boundaries, so only glossary terms are used there.
-        """
-        own = self._concept_names(entry)
-        terms = []
-        for other in self._by_lang.get(entry.lang, []):
+    def _cloze_keys(
+        self, entry: Entry, text: str, *, terms: bool = True
+    ) -> list[tuple[str, tuple[str, ...], Entry | None]]:
+        """What is worth blanking in `text`: another glossary term named in it (with its
+        entry), or a keyword the curator marked. Never a plain word: a learner could not tell
+        which of many words is meant, and learns nothing by guessing it."""
+        keys: list[tuple[str, tuple[str, ...], Entry | None]] = []
+        for other in self._by_lang.get(entry.lang, []) if terms else ():
             if other.id == entry.id or self._names_overlap(entry, other):
                 continue
+            if self._commonplace(other):
+                continue  # "模型", "layer": many words fit its place, so it tests nothing
             for name in other.names:
-                if mentions(text, [name], inflect=False):
-                    rarity = self._definitions_naming(other)
-                    terms.append((rarity, name, tuple(dict.fromkeys((name, *other.names)))))
+                if mentions(self._outside_longer_names(text, name, entry.lang), [name], False):
+                    keys.append((name, tuple(dict.fromkeys((name, *other.names))), other))
                     break
-        # Rarer terms test more knowledge ("损失函数" rather than "模型"); keep some variety.
-        self.rng.shuffle(terms)
-        terms.sort(key=lambda t: t[0])
-        if len(terms) > 1:
-            terms[:2] = self.rng.sample(terms[:2], 2)
-        keys = [(name, accepted) for _, name, accepted in terms]
-        if entry.lang != "en":
-            return keys
-        words: dict[str, float] = {}
-        common = 0.25 * len(self._by_lang.get("en", []))
-        for word in re.findall(r"(?<![\w-])[A-Za-z][a-z]{6,}(?![\w-])", text):
-            low = word.lower()
-            if low in _STOP_WORDS or low in _VAGUE_WORDS or low.endswith(_NOT_A_NOUN):
-                continue
-            if self._similarity.df.get(low, 0) > common:
-                continue  # "machine", "learning", "network": no knowledge tested
-            if mentions(word, own) or any(mentions(n, [word]) for n in own):
-                continue
-            # A word glossary terms are made of, or a noun by its ending: a thing, not an action.
-            in_terms = singular_key(low) in self._term_words
-            if not in_terms and not singular_key(low).endswith(_NOUN_ENDINGS):
-                continue
-            words[low] = self._similarity.idf.get(low, 1.0) * min(len(low), 12) * (1 + in_terms)
-        best = sorted(words, key=lambda w: (-words[w], w))[:3]
-        self.rng.shuffle(best)
-        for word in best:
-            keys.append((word, tuple(dict.fromkeys((word, singular_key(word))))))
+        for word in entry.keywords:
+            if word in text and not mentions(word, self._concept_names(entry)):
+                forms = (word,) if has_cjk(word) else tuple(dict.fromkeys((word, _singular(word))))
+                keys.append((word, forms, None))
+        self.rng.shuffle(keys)
         return keys
 
-    def _definitions_naming(self, entry: Entry) -> int:
-        """How many same-language definitions name `entry`: a measure of how generic it is."""
-        if entry.id not in self._naming_cache:
-            self._naming_cache[entry.id] = sum(
-                1
-                for other in self._by_lang.get(entry.lang, [])
-                if other.id != entry.id and mentions(other.definition, entry.names, inflect=False)
+    def _longer_names(self, name: str, lang: str) -> list[str]:
+        """Glossary names that contain `name` ("输入层" contains "层")."""
+        k = key(name)
+        return [n for n in self._all_names.get(lang, ()) if len(key(n)) > len(k) and k in key(n)]
+
+    def _outside_longer_names(self, text: str, name: str, lang: str) -> str:
+        """`text` with every longer glossary name that contains `name` taken out, so that a
+        blank for "层" never falls inside "输入层" (nor "gradient" inside "exploding gradient")."""
+        for longer in sorted(self._longer_names(name, lang), key=len, reverse=True):
+            text = mask(text, [longer], blank="\u2063")
+        return text
+
+    def _mask_alone(self, text: str, names: tuple[str, ...], lang: str) -> str:
+        """Blank the names where they stand alone, not inside a longer glossary name."""
+        protected: dict[str, str] = {}
+        for name in names:
+            for longer in sorted(self._longer_names(name, lang), key=len, reverse=True):
+
+                def keep(m: re.Match[str]) -> str:
+                    token = f"\ue000{len(protected)}\ue001"
+                    protected[token] = m.group(0)
+                    return token
+
+                text = name_regex(longer).sub(keep, text)
+        text = mask(text, names)
+        for token, original in protected.items():
+            text = text.replace(token, original)
+        return text
+
+    def _commonplace(self, entry: Entry) -> bool:
+        """A term so general that most definitions use it (模型, "model"): no blank for it."""
+        if entry.id not in self._commonplace_cache:
+            peers = self._by_lang.get(entry.lang, [])
+            naming = sum(
+                1 for e in peers if e.id != entry.id and mentions(e.definition, entry.names)
             )
-        return self._naming_cache[entry.id]
+            generic = any(normalise(n) in COMMONPLACE for n in entry.names)
+            self._commonplace_cache[entry.id] = generic or naming > COMMONPLACE_SHARE * len(peers)
+        return self._commonplace_cache[entry.id]
+
+    def _cloze_sentences(self, entry: Entry) -> list[str]:
+        """Sentences that name the entry and stand alone: the one made of its clue first, then
+        those of its definition (a keyword may sit in either)."""
+        found = []
+        main = self._sentence(entry)
+        if main:
+            found.append(main)
+        for sentence in split_sentences(strip_noise(entry.definition)):
+            sentence = as_sentence(entry.lang, sentence)
+            if sentence in found or not mentions(sentence, entry.names):
+                continue
+            if self._stands_alone(entry.lang, sentence):
+                found.append(sentence)
+        return found
 
     def _cloze(self, entry: Entry) -> Question | None:
-        room = self._clue_room(_T.CLOZE, entry.lang, term=entry.term)
-        text = shorten(strip_noise(entry.definition), room)
-        for answer, accepted in self._cloze_keys(entry, text):
-            clue = shorten(_neutral_article(mask(text, accepted)), room)
-            if BLANK not in clue or _content_chars(clue) < 15:
-                continue
-            question = Question(
-                type=_T.CLOZE,
-                lang=entry.lang,
-                prompt=self._lead(_T.CLOZE, entry.lang, term=entry.term, clue=clue),
-                answer=answer,
-                accepted=accepted,
-                entry_id=entry.id,
-                explanation=self._explanation(entry, head=f"{answer} \u2190 {entry.term}"),
-            )
-            if self._acceptable(question):
-                return question
+        room = PROMPT_LIMIT - len(self._lead(_T.CLOZE, entry.lang, clue=""))
+        for i, sentence in enumerate(self._cloze_sentences(entry)):
+            if len(sentence) > min(room, EXPLANATION_LIMIT):
+                continue  # the whole sentence is the explanation: it must fit there too
+            # A curator chose the clue's words, and marked the keywords of the definition: a
+            # glossary term the source merely mentions may not be inferable from its sentence.
+            curated = i == 0 and bool(entry.clue)
+            keys = self._cloze_keys(entry, sentence, terms=curated or not entry.clue)
+            for answer, accepted, owner in keys:
+                clue = _neutral_article(self._mask_alone(sentence, accepted, entry.lang))
+                if re.search(rf"[-‐‑]{re.escape(BLANK)}|{re.escape(BLANK)}[-‐‑]", clue):
+                    continue  # a blank inside a compound ("____-based") reads as a riddle
+                blanks = clue.count(BLANK)
+                if not 1 <= blanks <= MAX_BLANKS or _content_chars(clue) < 15:
+                    continue
+                if owner is not None and self.parts.visible(clue, owner):
+                    continue  # a part of the blanked term shows elsewhere in the sentence
+                question = Question(
+                    type=_T.CLOZE,
+                    lang=entry.lang,
+                    prompt=self._lead(_T.CLOZE, entry.lang, clue=clue),
+                    answer=answer,
+                    accepted=accepted,
+                    entry_id=entry.id,
+                    explanation=sentence,
+                )
+                if self._acceptable(question):
+                    return question
         return None
 
     def _translate(self, entry: Entry) -> Question | None:
@@ -485,7 +625,7 @@ class QuestionGenerator:
         if not twins:
             return None
         twin = twins[0]
-        if mentions(twin.term, entry.names, inflect=False):
+        if mentions(twin.term, [entry.term], inflect=False):
             return None  # "T5" -> "T5模型": the option would give itself away
         twin_ids = {t.id for t in twins}
 
@@ -494,23 +634,26 @@ class QuestionGenerator:
                 return None
             if any(self._names_overlap(cand, t) for t in twins):
                 return None
-            if mentions(cand.term, entry.names, inflect=False):
+            if mentions(cand.term, [entry.term], inflect=False) or len(cand.term) > OPTION_LIMIT:
                 return None
-            return shorten(cand.term, OPTION_LIMIT)
+            return cand.term
 
-        picked = self._pick_options(twin, shorten(twin.term, OPTION_LIMIT), option_of)
+        picked = self._pick_options(twin, twin.term, option_of)
         if picked is None:
             return None
         options, index = picked
-        head = f"{entry.term} = {twin.term}"
+        head = _TRANSLATED[entry.lang].format(term=entry.term, twin=twin.term)
+        explanation = f"{head}{' ' if entry.lang == 'en' else ''}{self._explanation(entry)}"
+        if len(explanation) > EXPLANATION_LIMIT:
+            explanation = head
         return Question(
             type=_T.TRANSLATION,
             lang=entry.lang,
-            prompt=shorten(self._lead(_T.TRANSLATION, entry.lang, term=entry.term), 300),
+            prompt=self._lead(_T.TRANSLATION, entry.lang, term=entry.term),
             answer=options[index],
             accepted=twin.names,
             entry_id=entry.id,
-            explanation=self._explanation(entry, head=head),
+            explanation=explanation,
             options=options,
             correct_option=index,
         )
@@ -528,19 +671,24 @@ class QuestionGenerator:
         if len({key(o) for o in q.options}) != len(q.options):
             return False
         texts = [q.prompt, q.explanation, *q.options]
-        if any(_noisy(t) for t in texts):
+        if any(_noisy(t) or ELLIPSIS in t for t in texts):
             return False
         entry = self.glossary.get(q.entry_id)
+        if q.type == _T.TERM_TO_DEFINITION:
+            return not mentions(q.answer, self._concept_names(entry)) if entry else True
         hidden: list[str] = [*q.accepted]
         if q.type in (_T.DEFINITION_TO_TERM, _T.FILL_IN) and entry is not None:
             hidden.extend(self._concept_names(entry))
-        if q.type == _T.TERM_TO_DEFINITION:
-            return not mentions(q.answer, self._concept_names(entry)) if entry else True
+        if q.type == _T.TRANSLATION and entry is not None:
+            # The twin's names that are the asked term's own ("dropout" on 暂退法) are the
+            # question, not its answer.
+            own = {key(n) for n in entry.names}
+            hidden = [n for n in hidden if key(n) not in own]
         if mentions(q.prompt, hidden, inflect=False):
             return False
         # A long name hidden inside another word ("multi-dimensional" for "dimensions").
         squashed = key(q.prompt)
-        return not any(len(k) >= 8 and k in squashed for k in map(singular_key, hidden))
+        return not any(len(k) >= 8 and k in squashed for k in map(key, hidden))
 
     def _ask(
         self, entry: Entry, wanted: list[QuestionType], out: list[Question], used: set[str]
@@ -553,6 +701,67 @@ class QuestionGenerator:
                 return
 
 
+# Last words of terms that name a mass or an activity, not one countable thing: "Dropout is a
+# technique", not "A dropout is a technique".
+_MASS_ENDINGS = ("ing", "ation", "ization", "isation", "ics", "dropout", "greedy")
+_PREPOSITIONS = frozenset("of for through in on with over by to from".split())
+
+
+def _subject(entry: Entry, clue: str) -> str:
+    """The term as the subject of "... is <clue>", with the article a countable noun needs,
+    as the clue's own article tells: "A loss function is a function ...", "The learning rate
+    is the setting ...", "An EOS token is a ...", but "Dropout is a technique ...",
+    "Overfitting is ...", "Adam optimization is ..." and "T5 is ..."."""
+    term = entry.term
+    article = clue.split(" ", 1)[0].lower()
+    words = term.split()
+    if article not in ("a", "an", "the") or not term[:1].isalpha() or " vs" in term.lower():
+        return term
+    # The head noun: the last word, or the one before a preposition ("Backpropagation through
+    # time" is headed by "Backpropagation").
+    head = words[-1]
+    for i, word in enumerate(words[1:], start=1):
+        if word.lower() in _PREPOSITIONS:
+            head = words[i - 1]
+            break
+    if head.lower().endswith(_MASS_ENDINGS):
+        return term
+    first = words[0]
+    acronym = first.isupper() and len(first) > 1
+    if len(words) == 1 and (acronym or any(ch.isdigit() for ch in first)):
+        return term  # a name: "T5", "BERT"
+    proper = acronym or _is_proper(first, entry)
+    noun = term if proper else _lower_first(term)
+    if article == "the":
+        return f"The {noun}"
+    sound = first.lower()
+    vowel = sound[:1] in "aeio" or (acronym and first[:1] in "AEFHILMNORSX")
+    return f"{'An' if vowel else 'A'} {noun}"
+
+
+def _is_proper(word: str, entry: Entry) -> bool:
+    """A name ("Adam", "Bayesian"): the entry's texts write it capitalised mid-sentence and
+    never in lower case."""
+    text = f"{entry.definition} {entry.clue} {entry.gist}"
+    if re.search(rf"\b{re.escape(word.lower())}\b", text):
+        return False
+    return re.search(rf"[^.!?]\s+{re.escape(word)}\b", f". {text}") is not None
+
+
+def _singular(word: str) -> str:
+    """An English plural's singular ("matrices" -> "matrix", "weights" -> "weight")."""
+    low = word.lower()
+    if low.endswith("ices") and len(low) > 5:
+        return word[:-4] + "ix"
+    if low.endswith("ies") and len(low) > 4:
+        return word[:-3] + "y"
+    if low.endswith("ses") and low[:-2].endswith("s"):
+        return word[:-2]  # "biases" -> "bias", "classes" -> "class"
+    if low.endswith("s") and not low.endswith(("ss", "us", "is")) and len(low) > 4:
+        return word[:-1]
+    return word
+
+
 def _neutral_article(text: str) -> str:
     """ "An ____" would tell the answer starts with a vowel: write "A(n) ____" either way."""
     return re.sub(rf"\b([Aa])n? {re.escape(BLANK)}", lambda m: f"{m.group(1)}(n) {BLANK}", text)
@@ -563,4 +772,4 @@ def _content_chars(text: str) -> int:
     return sum(1 for ch in text.replace(BLANK, "") if ch.isalnum() or is_cjk(ch))
 
 
-__all__ = ["LEADS", "QuestionGenerator"]
+__all__ = ["LEADS", "QuestionGenerator", "as_sentence", "script_of"]

@@ -108,7 +108,7 @@ _INSIDE_LONG_WORD = r"[\s\-‐‑]?"  # "backpropagation", "back-propagation", "
 _LONG_WORD = 8
 
 
-def _word_bases(word: str) -> set[str]:
+def word_bases(word: str) -> set[str]:
     """The word and the stems it may be an inflection of ("tuning" -> tun, tune)."""
     bases = {word}
     if len(word) < 5 or not word.isalpha():
@@ -151,7 +151,7 @@ def _last_word_pattern(word: str, inflect: bool) -> str:
     word = word.lower()
     if not word[-1:].isalpha():
         return _spell(word) + "s?"  # "T5s"
-    bases = _word_bases(word) if inflect else {word, singular_key(word)}
+    bases = word_bases(word) if inflect else {word, singular_key(word)}
     parts = []
     for base in sorted(bases, key=lambda b: (-len(b), b)):
         if inflect and len(base) >= 4:

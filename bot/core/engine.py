@@ -7,6 +7,7 @@ plain data and makes every decision repeatable.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -203,6 +204,18 @@ def after_unseen(state: RoundState) -> tuple[Next, int]:
     if idle >= IDLE_QUESTIONS_TO_STOP and not state.solo:
         return Next.END_IDLE, idle
     return Next.ASK_AGAIN, idle
+
+
+def options_ruled_out(question: Question, level: int, salt: int) -> list[int]:
+    """The wrong options a multiple-choice hint of `level` rules out (one per hint, never all
+    of them): the same for every player of the question, since `salt` (the question's id)
+    decides. Showing the answer's letters would pick out the one option that has them."""
+    if not question.is_multiple_choice or question.correct_option is None:
+        return []
+    wrong = [i for i in range(len(question.options)) if i != question.correct_option]
+    random.Random(salt).shuffle(wrong)
+    keep = 1  # at least one wrong option stays: a hint never gives the answer away
+    return sorted(wrong[: max(0, min(level, len(wrong) - keep))])
 
 
 def hint_text(answer: str, level: int) -> str:

@@ -7,6 +7,7 @@ structured fields instead, but the words come from the same catalogue.
 from __future__ import annotations
 
 from bot.content.model import Question
+from bot.core import engine
 from bot.core.replies import Standing
 from bot.i18n import t
 
@@ -107,3 +108,13 @@ def leaderboard_text(lang: str, title: str, rows: list[Standing], caller: Standi
         lines.append("…")
         lines.append(standing_line(lang, caller))
     return "\n".join(lines)
+
+
+def hint_line(lang: str, question: Question, level: int, salt: int) -> str:
+    """What a hint shows: for multiple choice, wrong options ruled out ("not C) Tensor"); for a
+    typed answer, its first letters ("D______")."""
+    ruled_out = engine.options_ruled_out(question, level, salt)
+    if ruled_out:
+        options = ", ".join(f"{OPTION_LABELS[i]}) {question.options[i]}" for i in ruled_out)
+        return t(lang, "hint.ruled_out", options=options)
+    return engine.hint_text(question.answer, level)
