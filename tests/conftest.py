@@ -28,7 +28,16 @@ pytest_plugins = ["tests.telegram_world"]
 
 PG_ENV = "QUIZBOT_TEST_POSTGRES_URL"
 PG_SKIP_REASON = f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
-TABLES = ("answers", "scores", "round_players", "round_questions", "rounds", "chats", "users")
+TABLES = (
+    "question_reports",
+    "answers",
+    "scores",
+    "round_players",
+    "round_questions",
+    "rounds",
+    "chats",
+    "users",
+)
 
 
 def _async_pg_url(raw: str, database: str | None = None) -> str:

@@ -193,3 +193,54 @@ def test_the_chinese_interface_reaches_every_message(tmp_path):
     term.send("quit")
     rest = term.finish()
     assert "本轮已被停止" in rest and "再见" in rest
+
+
+def test_report_after_a_result_asks_the_reason_and_stores_it_once(tmp_path):
+    term = Terminal(tmp_path, "--count", "2", "--type", "fill", "--lang", "en")
+    screen = term.until_prompt()
+    assert "'report' after a result to report the question" in screen  # the help line
+    term.send("report")
+    assert "Nothing to report yet" in term.until_prompt()
+    first = term.open_question()
+    for attempt in ("wrong guess one", "wrong guess two", "wrong guess three"):
+        term.send(attempt)
+        screen = term.until_prompt()
+    assert "The answer:" in screen and "Question 2/2" in screen  # three tries: the result
+
+    term.send("report")
+    screen = term.until_prompt()
+    assert screen.splitlines()[:5] == [
+        "What is wrong with this question?",
+        "1) The answer key is wrong",
+        "2) My answer should count",
+        "3) The question is unclear",
+        "Type 1, 2 or 3 (anything else: not reported).",
+    ]
+    term.send("2")
+    assert "⚑ Thanks, reported: My answer should count." in term.until_prompt()
+    term.send("report")
+    term.until_prompt()
+    term.send("2")
+    assert "You already reported this question" in term.until_prompt()
+    term.send("REPORT")
+    term.until_prompt()
+    term.send("never mind")
+    assert "Not reported." in term.until_prompt()
+
+    # The round's last question can be reported after the podium.
+    second = term.open_question()
+    term.send(right_answer(second))
+    screen = term.until_prompt()
+    assert "The round is over" in screen and "Type report to report the last question" in screen
+    term.send("report")
+    term.until_prompt()
+    term.send("3")
+    rest = term.finish()
+    assert "⚑ Thanks, reported: The question is unclear." in rest and "Bye!" in rest
+    assert term.proc.returncode == 0
+    assert term.query(
+        "SELECT r.entry_id, r.answer, r.reason, r.status FROM question_reports r ORDER BY r.id"
+    ) == [
+        (first["entry_id"], "wrong guess three", "should_count", "open"),
+        (second["entry_id"], second["answer"], "unclear", "open"),  # answered right: kept
+    ]

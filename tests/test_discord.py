@@ -518,3 +518,102 @@ async def test_sharded_bot_runs_a_round(simcord_env, quiz_app):
     await erin.click(questions_in(channel)[0], label=right_label(question))
     await simcord_env.advance_time(SECONDS)
     assert "Podium:" in channel.last_message.embeds[0].description
+
+
+# ------------------------------------------------------------------ reporting a question
+
+
+async def _rows(app: App, sql: str) -> list[tuple]:
+    from sqlalchemy import text
+
+    async with app.uow() as uow:
+        return [tuple(r) for r in (await uow.session.execute(text(sql))).all()]
+
+
+REPORT = "⚑ Report question"
+REASON_LABELS = ["The answer key is wrong", "My answer should count", "The question is unclear"]
+THANKS = "⚑ Thanks, reported: My answer should count. A curator will look at it."
+
+
+async def test_a_refused_typed_answer_is_reported_under_its_result(world):
+    env, channel = world.env, world.channel
+    await world.alice.slash(channel, "quiz start", questions=2)
+    q1 = world.app.asked[0]
+    await world.bob.click(questions_in(channel)[0], label=right_label(q1))
+    await env.advance_time(SECONDS)
+    shown = await world.alice.click(questions_in(channel)[1], label="Answer")
+    refused = await world.alice.submit_modal(shown, {"answer": "cost func"})
+    assert refused.response.content.startswith("❌ Not quite.")
+    await env.advance_time(SECONDS)
+    assert channel.last_message.embeds[0].title == "🏁 The round is over!"
+    [(rq1,), (rq2,)] = await _rows(world.app, "SELECT id FROM round_questions ORDER BY position")
+
+    # Each result carries its own ⚑ button; the questions and the podium carry none.
+    results = {tuple(custom_ids(m)): m for m in channel.history() if m.embeds}
+    assert (f"report:rq:{rq1}",) in results
+    result = results[(f"report:rq:{rq2}",)]
+    assert result.embeds[0].title.startswith("The answer")
+    assert buttons(result) == {REPORT: (False, discord.ButtonStyle.secondary)}
+    assert custom_ids(channel.last_message) == []
+
+    # ⚑ opens an ephemeral choice of reasons; a reason turns it into the confirmation.
+    choice = await world.alice.click(result, label=REPORT)
+    assert choice.ephemeral
+    assert choice.response.content == "What is wrong with this question?"
+    assert list(buttons(choice.response.message)) == REASON_LABELS
+    assert custom_ids(choice.response.message) == [
+        f"report:rq:{rq2}:wrong_key", f"report:rq:{rq2}:should_count", f"report:rq:{rq2}:unclear"
+    ]  # fmt: skip
+    chosen = await world.alice.click(choice.response, label="My answer should count")
+    assert chosen.response.content == THANKS and chosen.response.components == []
+    assert chosen.response.ephemeral
+    assert await _rows(
+        world.app, "SELECT question_ref, answer, reason, status FROM question_reports"
+    ) == [(f"rq:{rq2}", "cost func", "should_count", "open")]
+
+    # Pressed again: told so, stored once. Bob, who never answered, reports for himself.
+    again = await world.alice.click(result, label=REPORT)
+    twice = await world.alice.click(again.response, label="My answer should count")
+    assert twice.response.content == "You already reported this question: My answer should count."
+    bob = await world.bob.click(result, label=REPORT)
+    await world.bob.click(bob.response, label="The question is unclear")
+    assert await _rows(
+        world.app,
+        "SELECT u.display_name, r.reason, r.answer FROM question_reports r "
+        "JOIN users u ON u.id = r.user_id ORDER BY r.id",
+    ) == [("alice", "should_count", "cost func"), ("bob", "unclear", None)]
+    # Nothing of it reached the channel.
+    assert not [m for m in channel.history(viewer=world.carol) if "reported" in (m.content or "")]
+    assert not env.errors
+
+
+async def test_a_practice_verdict_in_a_dm_is_reportable(simcord_env, quiz_app):
+    lone = simcord_env.create_user("lone")
+    await lone.slash("practice")
+    dm = lone.dm_channel
+    question = dm.last_message
+    [(item_id,)] = await _rows(quiz_app, "SELECT id FROM practice_items")
+    verdict = await answer_practice_question(lone, question)
+    [message] = [m for m in dm.history() if custom_ids(m) == [f"report:pr:{item_id}"]]
+    assert buttons(message) == {REPORT: (False, discord.ButtonStyle.secondary)}
+    choice = await lone.click(message, label=REPORT)
+    assert choice.ephemeral  # a passing question, even in a DM
+    chosen = await lone.click(choice.response, label="The answer key is wrong")
+    assert chosen.response.content.startswith("⚑ Thanks, reported: The answer key is wrong.")
+    assert await _rows(quiz_app, "SELECT question_ref, reason FROM question_reports") == [
+        (f"pr:{item_id}", "wrong_key")
+    ]
+    assert verdict.acknowledged and not simcord_env.errors
+    await lone.slash("practice", action="stop")
+
+
+async def test_a_forged_report_button_is_refused_privately(world):
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label="x", custom_id="report:rq:424242"))
+    view.add_item(discord.ui.Button(label="y", custom_id="report:rq:424242:unclear"))
+    await world.env.bot.get_channel(world.channel.id).send("forged", view=view)
+    for label in ("x", "y"):
+        result = await world.alice.click(world.channel.last_message, label=label)
+        assert result.ephemeral
+        assert result.response.content == "That question cannot be reported here."
+    assert await _rows(world.app, "SELECT count(*) FROM question_reports") == [(0,)]

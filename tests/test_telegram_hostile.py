@@ -26,7 +26,7 @@ from bot.adapters.telegram.outbound import Context
 from bot.app import App
 from bot.config import Secret, Settings
 from bot.content.model import Entry, Glossary, Question, QuestionType
-from bot.content.questions import QuestionGenerator
+from bot.content.questions import CLUE_LIMIT, QuestionGenerator
 from bot.core import charts
 from bot.core.events import ChatRef, Command, OptionAnswer, TextAnswer
 from bot.core.replies import (
@@ -410,6 +410,15 @@ callback_data = st.one_of(
     st.text(max_size=80),
     st.builds(lambda s: "cmd:" + s, hostile_text),
     st.builds(lambda a, b: f"img:{a}:{b}", unicode_text, unicode_text),
+    st.builds(lambda a: f"rep:{a}", unicode_text),
+    st.builds(
+        lambda kind, n, reason: f"rep:{kind}:{n}" + (f":{reason}" if reason else ""),
+        st.sampled_from(["rq", "pr", "RQ", "tg"]),
+        st.integers(-5, 10**12),
+        st.one_of(
+            st.none(), st.sampled_from(["wrong_key", "should_count", "x", "1"]), unicode_text
+        ),
+    ),
     st.binary(max_size=90).map(lambda b: b.decode("utf-8", "replace")),
     st.sampled_from(
         [
@@ -424,6 +433,12 @@ callback_data = st.one_of(
             "img:chat:",
             "img:global:week",
             "img:chat:week:extra",
+            "rep:",
+            "rep:rq:",
+            "rep:rq:1",
+            "rep:pr:2:unclear",
+            "rep:rq:1:should_count:extra",
+            "rep:rq:99999999999",
             ":",
             "\u202ecmd:quiz",
         ]
@@ -474,9 +489,12 @@ def test_the_callback_parser_takes_any_data(data):
     if parsed is None:
         return
     kind, words = parsed
-    assert kind in ("cmd", "img") and data.startswith(f"{kind}:")
+    assert kind in ("cmd", "img", "rep") and data.startswith(f"{kind}:")
     if kind == "cmd":
         assert words and all(w and w == "".join(w.split()) for w in words)
+    elif kind == "rep":  # a question reference, and perhaps a reason: ASCII words only
+        assert 1 <= len(words) <= 2 and data == "rep:" + ":".join(words)
+        assert words[0].split(":")[0] in ("rq", "pr") and all(w.isascii() for w in words)
     else:
         assert len(words) == 2 and all(words)
 
@@ -665,6 +683,8 @@ async def test_any_callback_data_is_answered_and_is_a_well_formed_command_or_non
     if kind == "cmd":
         assert (event.name, event.args) == (words[0].lower(), words[1:])
         assert event.name == event.name.lower()
+    elif kind == "rep":
+        assert (event.name, event.args) == ("report", words)
     else:
         assert (event.name, event.args) == ("leaderboard", (*words, "image"))
     _check_chat_and_sender(event, posted["chat"], query["from"])
@@ -706,8 +726,12 @@ def _hostile_glossary() -> Glossary:
     for i, word in enumerate(words):
         definition = (
             f"A <b>bold</b> & risky notion 😀 number {i} that \u202egoes\u202c on and on "
-            + " ".join(f"𝕐{j}&<{j}>" for j in range(150))
+            + " ".join(f"𝕐{word}{j}&<{j}>" for j in range(150))  # distinct: no rivals
             + "."
+        )
+        # A clue at the generator's limit, counted in characters: in UTF-16 units it is over.
+        clue = f"A <b>bold</b> & risky notion 😀 number {i} that \u202egoes\u202c on " + " ".join(
+            f"𝕐𝕐{word[:2]}{j}&<{j}>" for j in range(30)
         )
         entries.append(
             Entry(
@@ -718,6 +742,8 @@ def _hostile_glossary() -> Glossary:
                 gist=(f"Gist {i} of <{word}> & 😀𝕏𝕐 " + "🙂" * 60)[:100],
                 tags=("hostile",),
                 source="test",
+                kind="method",
+                clue=clue[: CLUE_LIMIT["en"]].rstrip(" &<"),
             )
         )
     return Glossary(tuple(entries))

@@ -1,8 +1,10 @@
 """The terminal adapter: a private study chat on standard input and output.
 
 Questions print with lettered options; typed questions take a line of text. `hint` asks for a
-hint, `quit`, Ctrl-D or Ctrl-C end the round with everything answered so far saved (each answer is
-committed as it arrives). Invalid input gets a short hint and the same question again.
+hint, `report` after a question's result reports that question (the reasons are numbered, one
+line picks one), `quit`, Ctrl-D or Ctrl-C end the round with everything answered so far saved
+(each answer is committed as it arrives). Invalid input gets a short hint and the same question
+again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.core.replies import (
     Notice,
     QuestionResult,
     Reply,
+    ReportChoice,
     RoundOver,
 )
 from bot.core.services import RoundRequest
@@ -29,6 +32,7 @@ from bot.i18n import interface_lang, t
 
 QUIT_WORDS = {"quit", "exit", "q", ":q", "退出"}
 HINT_WORDS = {"hint", "h", "?", "提示"}
+REPORT_WORDS = {"report", "报错"}
 
 
 def local_user(lang: str | None = None) -> Sender:
@@ -60,6 +64,7 @@ class ConsoleAdapter:
         self.chat = ChatRef(self.platform, "local", "private", "terminal")
         self._ids = itertools.count(1)
         self._last_question: AskQuestion | None = None
+        self._report_ref = ""  # the question of the last result shown, for `report`
         self._over = False
 
     async def start(self) -> None:
@@ -94,6 +99,7 @@ class ConsoleAdapter:
         self._show(replies)
         if not any(isinstance(r, AskQuestion) for r in replies):
             return 0  # nothing due: the reply said when to come back
+        self.say(t(self.lang, "console.help"))
         return self._loop(runner, lambda run: self._stop_practice(run, kind))
 
     def _loop(self, runner: asyncio.Runner, finish: Callable) -> int:
@@ -103,7 +109,16 @@ class ConsoleAdapter:
                 if line is None or line.strip().lower() in QUIT_WORDS:
                     finish(runner.run)
                     break
+                if line.strip().lower() in REPORT_WORDS:
+                    self._report(runner)
+                    continue
                 self._show(runner.run(self._handle(line)))
+            else:  # the round came to its end: its last question can still be reported
+                if self._report_ref:
+                    self.say(t(self.lang, "console.report.last"))
+                    line = self._read()
+                    if line is not None and line.strip().lower() in REPORT_WORDS:
+                        self._report(runner)
         except KeyboardInterrupt:
             self.say("")
             finish(runner.run)
@@ -136,6 +151,27 @@ class ConsoleAdapter:
                 self.chat, self.sender, event_id, self.hub.clock(), text=line, question_ref=ref
             )
         return await self.hub.handle(event)
+
+    def _report(self, runner: asyncio.Runner) -> None:
+        """`report`: the reasons, numbered; one line picks one (anything else reports nothing)."""
+        if not self._report_ref:
+            self.say(t(self.lang, "console.report.nothing"))
+            return
+        replies = runner.run(self.hub.handle(self._command("report", self._report_ref)))
+        choice = next((r for r in replies if isinstance(r, ReportChoice)), None)
+        if choice is None:
+            self._show(replies)  # a refusal
+            return
+        self.say(choice.text)
+        self.say(t(self.lang, "console.report.pick"))
+        line = (self._read() or "").strip()
+        index = int(line) - 1 if line.isdigit() else -1
+        if not 0 <= index < len(choice.reasons):
+            self.say(t(self.lang, "console.report.cancelled"))
+            return
+        code = choice.reasons[index][0]
+        for reply in runner.run(self.hub.handle(self._command("report", self._report_ref, code))):
+            self.say(reply.text)
 
     def _stop_round(self, run: Callable) -> None:
         if not self._over:
@@ -177,6 +213,8 @@ class ConsoleAdapter:
             self.say("")
             self.say(reply.text)
             return
+        if isinstance(reply, QuestionResult | AnswerFeedback) and reply.report_ref:
+            self._report_ref = reply.report_ref
         if isinstance(reply, QuestionResult):
             self.say(reply.text)
             if reply.top:

@@ -1,4 +1,4 @@
-"""`quizbot content ...`: check, dump and import glossary content."""
+"""`quizbot content ...`: check, dump and import glossary content; review question reports."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.content.glossary import check_paths, check_texts
 from bot.content.importer import UnreadableDocument, import_files, render_draft, summary
+from bot.content.report_commands import register as register_reports
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,6 +66,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     imp.add_argument("--force", action="store_true", help="overwrite the --out file if it exists")
     imp.set_defaults(func=run_import)
+
+    register_reports(sub)
 
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:

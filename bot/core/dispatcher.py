@@ -28,6 +28,7 @@ HELP_LINES = (
     "help.quiz",
     "help.stop",
     "help.hint",
+    "report.help",
     "help.leaderboard",
     "help.stats",
     "help.practice",

@@ -1,4 +1,5 @@
-"""Plugs practice, review, reminders, statistics and the leaderboard image into the dispatcher.
+"""Plugs practice, review, reminders, statistics, question reports and the leaderboard image into
+the dispatcher.
 
 `bot.app` calls `register` once at start-up. Command handlers take `(Command, is_admin)`; two
 hooks have a leading underscore: `_answer` sees every answer before the quiz service (and returns
@@ -19,6 +20,7 @@ from bot.core.events import Command, OptionAnswer, TextAnswer
 from bot.core.hub import Clock
 from bot.core.practice import PracticeService
 from bot.core.replies import Image, Leaderboard, Reply
+from bot.core.reports import ReportService
 from bot.core.stats import StatsService
 from bot.storage.uow import UnitOfWorkFactory
 
@@ -28,6 +30,7 @@ class Features:
     practice: PracticeService
     stats: StatsService
     boards: BoardService
+    reports: ReportService
 
 
 def register(
@@ -45,6 +48,7 @@ def register(
         practice=practice or PracticeService(uow, glossary, rng=rng),
         stats=StatsService(uow, glossary),
         boards=dispatcher.boards,
+        reports=ReportService(uow),
     )
     svc = features.practice
 
@@ -72,6 +76,11 @@ def register(
     async def stats_cmd(cmd: Command, is_admin: bool) -> list[Reply]:
         return await features.stats.stats(cmd.chat, cmd.sender, cmd.at)
 
+    async def report_cmd(cmd: Command, is_admin: bool) -> list[Reply]:
+        # `report <question ref> [reason]`, sent by the adapters' "report this question"
+        # buttons (and the terminal's `report`).
+        return await features.reports.report(cmd.chat, cmd.sender, cmd.at, _args(cmd))
+
     async def answer_hook(event: TextAnswer | OptionAnswer, _unused: bool) -> list[Reply] | None:
         return await svc.answer(event)
 
@@ -86,6 +95,7 @@ def register(
     dispatcher.register("review", review_cmd)
     dispatcher.register("remind", remind_cmd)
     dispatcher.register("stats", stats_cmd)
+    dispatcher.register("report", report_cmd)
     dispatcher.register("_answer", answer_hook)  # type: ignore[arg-type]
     dispatcher.register("_hint", hint_hook)  # type: ignore[arg-type]
     dispatcher.register("_board_image", board_image)  # type: ignore[arg-type]

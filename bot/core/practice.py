@@ -36,6 +36,7 @@ from bot.core.answers import (
 from bot.core.events import ChatRef, OptionAnswer, Sender, TextAnswer, ref_id
 from bot.core.grading import Grade, Grader
 from bot.core.replies import AnswerFeedback, AskQuestion, Notice, Reply
+from bot.core.reports import HOLD_BACK_REPORTERS
 from bot.core.services import chat_lang
 from bot.core.settings import ChatSettings
 from bot.i18n import interface_lang, t
@@ -47,6 +48,7 @@ from bot.storage.practice_models import (
     Reminder,
     StudyCard,
 )
+from bot.storage.report_models import ReportRepository
 from bot.storage.uow import UnitOfWorkFactory
 
 NEW_PER_DAY = 10
@@ -296,9 +298,9 @@ class PracticeService:
                 ]
             item.hints += 1
             session.last_activity_at = now
-            answer = Question.from_json(item.question).answer
+            question = Question.from_json(item.question)
             await uow.commit()
-        shown = engine.hint_text(answer, item.hints)
+        shown = render.hint_line(lang, question, item.hints, item.id)
         return [
             Notice(
                 chat_ref,
@@ -430,7 +432,7 @@ class PracticeService:
             session.last_activity_at = now
             await uow.flush()
             replies: list[Reply] = [
-                self._feedback(ctx, question, grade, option, rating, card.due - now, event)
+                self._feedback(ctx, item, question, grade, option, rating, card.due - now, event)
             ]
             replies += await self._next(ctx, session, now)
             await uow.commit()
@@ -519,6 +521,7 @@ class PracticeService:
     def _feedback(
         self,
         ctx: _Context,
+        item: PracticeItem,
         question: Question,
         grade: Grade,
         option: int | None,
@@ -553,6 +556,8 @@ class PracticeService:
             private_to=event.sender.platform_user_id,
             correct=grade.correct,
             points=0,
+            report_ref=f"pr:{item.id}",  # the verdict is this question's result
+            lang=lang,
         )
 
     def _invalid(
@@ -575,7 +580,10 @@ class PracticeService:
         else:
             candidates = await self._practice_queue(ctx, session, settings, now)
         last = await ctx.repo.last_item(session.id)
+        held = await ReportRepository(ctx.repo.session).held_back(HOLD_BACK_REPORTERS)
         for candidate in candidates:
+            if candidate.entry.id in held:
+                continue  # reported by several learners and not reviewed yet
             question = self._question(candidate, settings.question_types)
             if question is None:
                 continue

@@ -66,6 +66,8 @@ class QuestionResult(Reply):
     lang: str = "en"  # interface language of the chat
     winners: tuple[str, ...] = ()
     top: tuple[Standing, ...] = ()
+    # The question a "report this question" action under the result names ("rq:<id>").
+    report_ref: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,23 @@ class AnswerFeedback(Reply):
     # The verdict without restating the option picked, for widgets that show the pick
     # themselves (a quiz poll); empty when there is no shorter form than `text`.
     verdict: str = ""
+    # Set when this verdict is the question's result (practice: "pr:<id>"): the adapter offers
+    # "report this question" under it, as under a QuestionResult.
+    report_ref: str = ""
+    lang: str = "en"  # interface language for the adapter's own labels
+
+
+@dataclass(frozen=True, slots=True)
+class ReportChoice(Reply):
+    """The reasons a learner picks from when reporting the question `question_ref` as wrong.
+    Choosing one sends the command `report <question_ref> <code>` back. `text` has the prompt
+    and the reasons numbered 1, 2, 3 (the terminal prints it); `prompt` is the prompt alone,
+    for widgets that show the reasons as buttons."""
+
+    question_ref: str = ""
+    reasons: tuple[tuple[str, str], ...] = ()  # (code, label), in the order of their numbers
+    prompt: str = ""
+    lang: str = "en"
 
 
 @dataclass(frozen=True, slots=True)

@@ -249,6 +249,7 @@ def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
     return not (type_ == "index" and name in EXPRESSION_INDEXES)
 
 
-# Practice tables live in their own module; importing it here registers them on Base.metadata so
-# that migrations and the model/migration comparison see one schema.
-import bot.storage.practice_models  # noqa: E402, F401
+# Practice and report tables live in their own modules; importing them here registers them on
+# Base.metadata so that migrations and the model/migration comparison see one schema.
+import bot.storage.practice_models  # noqa: E402
+import bot.storage.report_models  # noqa: E402, F401

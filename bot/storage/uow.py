@@ -18,6 +18,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.db import READ_ONLY
+from bot.storage.report_models import ReportRepository
 from bot.storage.repositories import (
     AnswerRepository,
     BatchRepository,
@@ -63,6 +64,7 @@ class UnitOfWork:
         self.answers = AnswerRepository(self.session)
         self.scores = ScoreRepository(self.session)
         self.batches = BatchRepository(self.session)
+        self.reports = ReportRepository(self.session)
         return self
 
     async def _mark_brief(self) -> None:

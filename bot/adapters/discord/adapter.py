@@ -362,6 +362,42 @@ class DiscordAdapter:
         except Exception as error:
             await self.apologize(interaction, error)
 
+    async def on_report(
+        self, interaction: discord.Interaction, ref: str, reason: str | None = None
+    ) -> None:
+        """⚑ Report under a result opens an ephemeral choice of reasons (in a DM too: it is
+        a passing question, not part of the study chat); a reason turns that choice into the
+        ephemeral confirmation, so nothing is left to press twice."""
+        try:
+            event = Command(
+                chat_of(interaction),
+                sender_of(interaction),
+                str(interaction.id),
+                self._now(),
+                name="report",
+                args=(ref,) if reason is None else (ref, reason),
+            )
+            message = interaction.message
+            if reason is None or message is None or not message.flags.ephemeral:
+                # (A reason is only ever offered in our ephemeral choice: one anywhere else
+                # answers privately and leaves the message it is on alone.)
+                responder = Responder(interaction)
+                await responder.defer(private=True)
+                if responder.gone:
+                    return
+                replies = await self._hub.handle(event)
+                for reply in replies:
+                    await responder.say(payload(reply), private=True)
+                await responder.finish(interface_lang(str(interaction.locale)))
+                return
+            await interaction.response.defer()  # the choice's message is edited below
+            replies = await self._hub.handle(event)
+            text = "\n".join(r.text for r in replies if r.text)
+            text = text or t(interface_lang(str(interaction.locale)), "discord.done")
+            await interaction.edit_original_response(**Payload(content=text).kwargs(), view=None)
+        except Exception as error:
+            await self.apologize(interaction, error)
+
     async def on_command_button(
         self, interaction: discord.Interaction, words: tuple[str, ...]
     ) -> None:

@@ -1,7 +1,8 @@
 """Buttons and the answer modal.
 
 Every button is a `DynamicItem`: what it means lives in its custom_id (`<ref>:<option>`,
-`<ref>:answer`, `cmd:<command words>`, where the question ref is `rq:<round question id>` or
+`<ref>:answer`, `cmd:<command words>`, `report:<ref>` under a result and `report:<ref>:<reason>`
+in the ephemeral choice it opens, where the question ref is `rq:<round question id>` or
 `pr:<practice item id>`), so clicks keep working after a restart and no view state is held in
 memory. The answer modal works the same way (`<ref>:modal:<nonce>`): it is not stored, and the
 adapter reads every modal submission itself (`modal_ref`, `typed_answer`). The handlers live on
@@ -31,13 +32,15 @@ ANSWER_ID = re.compile(REF + r":answer")
 # template, an error inside discord.py that leaves the click unanswered.
 COMMAND_ID = re.compile(r"cmd:(?=[ ]*[a-z0-9])(?P<words>[a-z0-9 ]{1,90})")
 MODAL_ID = re.compile(REF + r":modal:[0-9a-f]{12}")
+REPORT_ID = re.compile(r"report:" + REF)
+REASON_ID = re.compile(r"report:" + REF + r":(?P<reason>[a-z_]{1,16})")
 
 
 def is_our_button(custom_id: object) -> bool:
     """Whether one of the dynamic items below claims this custom_id (discord.py matches them
     with `fullmatch` too); any other click would get no answer at all from discord.py."""
     return isinstance(custom_id, str) and any(
-        p.fullmatch(custom_id) for p in (OPTION_ID, ANSWER_ID, COMMAND_ID)
+        p.fullmatch(custom_id) for p in (OPTION_ID, ANSWER_ID, COMMAND_ID, REPORT_ID, REASON_ID)
     )
 
 
@@ -155,7 +158,58 @@ class CommandButton(
         await adapter_of(interaction).on_command_button(interaction, self.words)
 
 
-DYNAMIC_ITEMS = (OptionButton, AnswerButton, CommandButton)
+class ReportButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=REPORT_ID,
+):
+    """⚑ Report under a question's result: opens an ephemeral choice of reasons."""
+
+    def __init__(self, ref: str, label: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80], custom_id=f"report:{ref}", style=discord.ButtonStyle.secondary
+            )
+        )
+        self.ref = ref
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> ReportButton:
+        return cls(match["ref"], item.label or "Report")
+
+    async def callback(self, interaction: discord.Interaction) -> Any:
+        await adapter_of(interaction).on_report(interaction, self.ref)
+
+
+class ReasonButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=REASON_ID,
+):
+    """One reason in the ephemeral choice that ⚑ Report opens."""
+
+    def __init__(self, ref: str, reason: str, label: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80],
+                custom_id=f"report:{ref}:{reason}",
+                style=discord.ButtonStyle.secondary,
+            )
+        )
+        self.ref = ref
+        self.reason = reason
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> ReasonButton:
+        return cls(match["ref"], match["reason"], item.label or "")
+
+    async def callback(self, interaction: discord.Interaction) -> Any:
+        await adapter_of(interaction).on_report(interaction, self.ref, self.reason)
+
+
+DYNAMIC_ITEMS = (OptionButton, AnswerButton, CommandButton, ReportButton, ReasonButton)
 
 
 class AnswerModal(discord.ui.Modal):

@@ -13,16 +13,24 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord.components import AnswerButton, CommandButton, OptionButton
+from bot.adapters.discord.components import (
+    AnswerButton,
+    CommandButton,
+    OptionButton,
+    ReasonButton,
+    ReportButton,
+)
 from bot.content.model import Question
 from bot.core.render import OPTION_LABELS
 from bot.core.replies import (
+    AnswerFeedback,
     AskQuestion,
     Confirm,
     Image,
     Leaderboard,
     QuestionResult,
     Reply,
+    ReportChoice,
     RoundOver,
 )
 from bot.i18n import t
@@ -162,11 +170,32 @@ class Payload:
         return out
 
 
+def report_view(ref: str, lang: str) -> discord.ui.View | None:
+    """⚑ Report under a question's result (a round's result, a practice verdict)."""
+    if not ref:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReportButton(ref, t(lang, "report.button")))
+    return finished_view(view)
+
+
+def reasons_view(choice: ReportChoice) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for code, label in choice.reasons:
+        view.add_item(ReasonButton(choice.question_ref, code, label))
+    return finished_view(view)
+
+
 def payload(reply: Reply) -> Payload:
     """Everything but questions (those carry buttons and are remembered for the closing edit)."""
     if isinstance(reply, QuestionResult):
         colour = RIGHT_COLOUR if reply.winners else NOBODY_COLOUR
-        return Payload(embed=headline_embed(reply.text, colour))
+        view = report_view(reply.report_ref, reply.lang)
+        return Payload(embed=headline_embed(reply.text, colour), view=view)
+    if isinstance(reply, AnswerFeedback) and reply.report_ref:
+        return Payload(content=reply.text, view=report_view(reply.report_ref, reply.lang))
+    if isinstance(reply, ReportChoice):
+        return Payload(content=reply.prompt or reply.text, view=reasons_view(reply))
     if isinstance(reply, RoundOver):
         return Payload(embed=headline_embed(reply.text, PODIUM_COLOUR))
     if isinstance(reply, Leaderboard):

@@ -16,7 +16,16 @@ import logging
 import time
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Chat, Message, Update, User
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
@@ -44,7 +53,7 @@ from bot.config import Settings
 from bot.core.adapter import NotDelivered
 from bot.core.events import ChatRef, Command, Event, OptionAnswer, Sender, TextAnswer
 from bot.core.hub import Hub
-from bot.core.replies import Image, Reply
+from bot.core.replies import Image, Reply, ReportChoice
 from bot.i18n import t
 
 log = logging.getLogger(__name__)
@@ -68,6 +77,7 @@ MENU = (
 MENU_LANGS = (None, "zh")  # None: the default list, shown to every other language
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 START_TRIES = 6  # initialize(): 1 + 2 + 4 + 8 + 16 s of patience for a network outage
+REASONS_SHOWN_FOR = 60.0  # seconds the reasons of a ⚑ Report press stay unfolded, unchosen
 
 
 class TelegramAdapter:
@@ -82,9 +92,11 @@ class TelegramAdapter:
         poll_timeout: float = 30,
         admin_cache_seconds: float = 60,
         read_timeout: float = 20,
+        reasons_shown_for: float = REASONS_SHOWN_FOR,
     ) -> None:
         self.settings = settings
         self.hub = hub
+        self.reasons_shown_for = reasons_shown_for
         self.poll_timeout = poll_timeout
         self.admin_cache_seconds = admin_cache_seconds
         self.application: Application = (
@@ -107,6 +119,8 @@ class TelegramAdapter:
             self.application.bot, image_button="_board_image" in hub.dispatcher.extra
         )
         self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
+        # Messages whose ⚑ Report reasons are unfolded -> the task that folds them away.
+        self._folds: dict[tuple[int, int], asyncio.Task] = {}
         self._initialized = False
         self._stopping = False
         self._add_handlers()
@@ -176,6 +190,10 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         self._stopping = True
+        folds, self._folds = list(self._folds.values()), {}
+        for task in folds:  # the reasons stay unfolded; a press on one still counts
+            task.cancel()
+        await asyncio.gather(*folds, return_exceptions=True)
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
@@ -350,6 +368,9 @@ class TelegramAdapter:
             except TelegramError as err:
                 log.info("telegram: could not remove the buttons: %s", err)
             await self._handle(event, Context(reply_to=message.message_id))
+        elif kind == "rep":
+            event = Command(chat_ref, sender, event_id, now, name="report", args=words)
+            await self._on_report_click(query, message, event)
         else:  # the leaderboard as a picture
             await self._answer_click(query)
             scope, period = words
@@ -360,13 +381,83 @@ class TelegramAdapter:
             images = [r for r in replies if isinstance(r, Image)]
             await self._render_all(images or replies, Context(reply_to=message.message_id))
 
-    async def _answer_click(self, query, text: str | None = None) -> None:
+    async def _on_report_click(self, query: CallbackQuery, message, event: Command) -> None:
+        """⚑ Report under a question's result, and the reasons it unfolds.
+
+        The reasons are edited into the pressed message's own keyboard, under the ⚑ button,
+        and folded away once one is chosen, at a second press on ⚑, or after
+        `reasons_shown_for` seconds. No message is posted: a group sees no chatter and nobody
+        is notified, and each choice is one tap. Only the presser sees the toasts that ask for
+        the reason and confirm the report. (Asking in a private chat instead would fail for the
+        many group members who never started the bot, and take them out of the group.) While
+        the reasons show, anyone may pick one: the report is the presser's own, once per
+        question and reason, however often it is pressed."""
+        markup = getattr(message, "reply_markup", None)  # none on an inaccessible message
+        rows = list(markup.inline_keyboard) if markup else []
+        key = (message.chat.id, message.message_id)
+        if len(event.args) == 1 and len(rows) > 1:  # unfolded already: ⚑ again folds them
+            await self._answer_click(query)
+            await self._fold(key, rows[:1])
+            return
+        replies = await self.hub.handle(event)
+        choice = next((r for r in replies if isinstance(r, ReportChoice)), None)
+        if choice is None:  # reported (or refused): say so, and fold the reasons away
+            text = "\n".join(r.text for r in replies if r.text)
+            await self._answer_click(query, text or None, alert=False)
+            if len(rows) > 1:
+                await self._fold(key, rows[:1])
+            return
+        await self._answer_click(query, choice.prompt, alert=False)
+        reasons = [
+            [InlineKeyboardButton(tg.clip(label, 64), callback_data=data)]
+            for code, label in choice.reasons
+            if (data := tg.report_data(choice.question_ref, code)) is not None
+        ]
+        if await self._set_buttons(key, [*rows[:1], *reasons]):
+            self._schedule_fold(key, rows[:1])
+
+    def _schedule_fold(self, key: tuple[int, int], rows: list) -> None:
+        old = self._folds.pop(key, None)
+        if old is not None:
+            old.cancel()
+        if self._stopping:
+            return
+
+        async def fold_later() -> None:
+            await asyncio.sleep(self.reasons_shown_for)
+            self._folds.pop(key, None)
+            await self._set_buttons(key, rows)
+
+        self._folds[key] = asyncio.create_task(fold_later())
+
+    async def _fold(self, key: tuple[int, int], rows: list) -> None:
+        task = self._folds.pop(key, None)
+        if task is not None:
+            task.cancel()
+        await self._set_buttons(key, rows)
+
+    async def _set_buttons(self, key: tuple[int, int], rows: list) -> bool:
+        chat_id, message_id = key
+        try:
+            await call(
+                self.application.bot.edit_message_reply_markup,
+                chat_id,
+                message_id,
+                reply_markup=InlineKeyboardMarkup(rows) if rows else None,
+                what="editMessageReplyMarkup",
+            )
+            return True
+        except TelegramError as err:  # unchanged meanwhile (another press), or deleted
+            log.info("telegram: could not change the buttons: %s", err)
+            return False
+
+    async def _answer_click(self, query, text: str | None = None, *, alert: bool = True) -> None:
         """Acknowledge a button press (Telegram shows a spinner until then), with a pop-up
-        when there is something only the clicker should read."""
+        (`alert`) or a toast when there is something only the clicker should read."""
         try:
             if text:
                 await call(
-                    query.answer, tg.clip(text, 200), show_alert=True, what="answerCallbackQuery"
+                    query.answer, tg.clip(text, 200), show_alert=alert, what="answerCallbackQuery"
                 )
             else:
                 await call(query.answer, what="answerCallbackQuery")

@@ -168,10 +168,10 @@ class Outbox:
 
         if isinstance(reply, QuestionResult):
             await self._stop_poll(reply.round_question_id)
-            await self._message(chat_id, reply.text, bold=True, leads=leads)
+            await self._message(chat_id, reply.text, bold=True, leads=leads, own=reply)
         elif isinstance(reply, RoundOver):
             await self._stop_round_polls(chat_id)
-            await self._message(chat_id, reply.text, bold=True, leads=leads)
+            await self._message(chat_id, reply.text, bold=True, leads=leads, own=reply)
         elif isinstance(reply, Leaderboard):
             await self._message(chat_id, reply.text, bold=True, markup=self._image_markup(reply))
         elif isinstance(reply, Image):
@@ -188,7 +188,7 @@ class Outbox:
                 chat_id, reply.text, reply_to=reply_to, markup=self._confirm_markup(reply)
             )
         else:
-            await self._message(chat_id, reply.text, reply_to=reply_to, leads=leads)
+            await self._message(chat_id, reply.text, reply_to=reply_to, leads=leads, own=reply)
         return None
 
     @staticmethod
@@ -209,7 +209,9 @@ class Outbox:
         question_ref = _question_ref(reply)
         if not question.is_multiple_choice:
             try:
-                message = await self._message(chat_id, reply.text, bold=True, leads=leads)
+                message = await self._message(
+                    chat_id, reply.text, bold=True, leads=leads, own=reply
+                )
             except TimedOut as err:
                 if not never_sent(err) and not private:  # in private, answers need no ref
                     _bounded_put(self.unsure_typed, chat_id, (reply, reply.text))
@@ -229,7 +231,7 @@ class Outbox:
                 verdict, reply.header, question.prompt, reply.position, reply.total
             )
             if on_top is None:
-                await self._message(chat_id, leads[-1].text, leads=leads[:-1])
+                await self._message(chat_id, leads[-1].text, leads=leads[:-1], own=leads[-1])
             title = on_top or title
         try:
             message = await call(
@@ -242,6 +244,7 @@ class Outbox:
                 correct_option_ids=[question.correct_option or 0],
                 open_period=period,
                 explanation=tg.poll_explanation(question.explanation),
+                reply_markup=self._poll_report_markup(reply) if private else None,
                 what="sendPoll",
             )
         except TimedOut as err:
@@ -376,15 +379,26 @@ class Outbox:
         reply_to: int | None = None,
         markup: InlineKeyboardMarkup | None = None,
         leads: tuple[Reply, ...] = (),
+        own: Reply | None = None,
     ):
-        """A message of `text`, under the texts of `leads` when they fit in one together;
-        otherwise the leads go first, on their own."""
+        """A message of `text` (the text of `own`, when it is a reply's), under the texts of
+        `leads` when they fit in one together; otherwise the leads go first, on their own. A
+        message that carries a question's result carries its ⚑ Report button."""
         blocks = [(lead.text, not isinstance(lead, AnswerFeedback)) for lead in leads]
         if blocks:
             size = sum(tg.utf16_len(block) + 2 for block, _ in blocks) + tg.utf16_len(text)
             if size > tg.MESSAGE_MAX:
-                await self._message(chat_id, leads[-1].text, bold=blocks[-1][1], leads=leads[:-1])
-                blocks = []
+                await self._message(
+                    chat_id,
+                    leads[-1].text,
+                    bold=blocks[-1][1],
+                    leads=leads[:-1],
+                    own=leads[-1],
+                )
+                blocks, leads = [], ()
+        if markup is None:
+            carried = (*leads, own) if own is not None else leads
+            markup = self._report_markup(carried, previous=isinstance(own, AskQuestion))
         blocks.append((text or "…", bold))
         body = "\n\n".join(tg.html_text(block, bold_first_line=b) for block, b in blocks)
         return await call(
@@ -412,6 +426,32 @@ class Outbox:
                 ]
             ]
         )
+
+    @staticmethod
+    def _report_markup(
+        carried: tuple[Reply, ...], *, previous: bool = False
+    ) -> InlineKeyboardMarkup | None:
+        """The ⚑ Report button of the question whose result one of `carried` is, if any.
+        `previous`: the message asks the next question too, so the button says which one."""
+        for reply in carried:
+            ref = getattr(reply, "report_ref", "")
+            data = tg.report_data(ref) if ref else None
+            if data is not None:
+                key = "report.button_previous" if previous else "report.button"
+                label = t(getattr(reply, "lang", "en"), key)
+                return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+        return None
+
+    @staticmethod
+    def _poll_report_markup(reply: AskQuestion) -> InlineKeyboardMarkup | None:
+        """A private quiz poll shows its own result once voted on (the right option and the
+        explanation), and the verdict rides on the next poll: the ⚑ Report button goes on the
+        poll itself, sent with it, so reporting costs no extra call per answer."""
+        data = tg.report_data(_question_ref(reply))
+        if data is None:
+            return None
+        label = t(reply.lang, "report.button")
+        return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
 
     def _image_markup(self, reply: Leaderboard) -> InlineKeyboardMarkup | None:
         if not self.image_button or not reply.rows:

@@ -141,9 +141,27 @@ def image_data(scope: str, period: str) -> str | None:
     return data if len(data.encode("utf-8")) <= CALLBACK_DATA_MAX else None
 
 
+# "rep:<question ref>" (the ⚑ Report button) or "rep:<question ref>:<reason>" (a reason).
+_REPORT = re.compile(r"(?P<ref>(?:rq|pr):[0-9]{1,10})(?::(?P<reason>[a-z_]{1,16}))?")
+
+
+def report_data(ref: str, reason: str | None = None) -> str | None:
+    """Callback data of "report this question" (`reason` None) or of one of its reasons."""
+    data = f"rep:{ref}:{reason}" if reason else f"rep:{ref}"
+    if len(data.encode("utf-8")) > CALLBACK_DATA_MAX or not _REPORT.fullmatch(data[4:]):
+        return None
+    return data
+
+
 def parse_callback(data: str) -> tuple[str, tuple[str, ...]] | None:
-    """Callback data -> (kind, words): ('cmd', ('reset', 'confirm')) or ('img', (scope, period))."""
+    """Callback data -> (kind, words): ('cmd', ('reset', 'confirm')), ('img', (scope, period)),
+    ('rep', (question ref,)) or ('rep', (question ref, reason))."""
     kind, _, rest = data.partition(":")
+    if kind == "rep":
+        match = _REPORT.fullmatch(rest)
+        if match is None:
+            return None
+        return ("rep", tuple(w for w in (match["ref"], match["reason"]) if w))
     if kind == "cmd":
         words = tuple(rest.split())
         return ("cmd", words) if words else None
