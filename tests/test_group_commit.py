@@ -142,7 +142,7 @@ async def test_a_burst_of_answers_is_judged_in_order_and_counted_once(
         _pick(newcomer, q2, right, clock, "q2-new"),
         *(_pick(p, q2, right, clock, f"q2-{p.platform_user_id}") for p in regulars[:3]),
         _pick(regulars[0], q2, right, clock, f"q2-{regulars[0].platform_user_id}"),
-        _pick(regulars[3], q2, (right + 1) % 4, clock, "q2-last"),
+        _pick(regulars[3], q2, (right + 1) % len(q2.question.options), clock, "q2-last"),
         _pick(late, q2, right, clock, "q2-late"),
         _pick(late, q1, 0, clock, "q1-late"),
     ]

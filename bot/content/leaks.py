@@ -139,6 +139,21 @@ class Parts:
                 if other_id != entry.id and len(other) < len(name) and mentions(name, [other]):
                     yield (other,)
 
+    def shared_words(self, text: str, entry: Entry) -> set[str]:
+        """Every word of the entry's term (the text a multiple-choice option shows) that
+        `text` shows, generic ones included ("layer" for Bottleneck layer): a word that the clue
+        shares with the right option alone singles it out, however common the word."""
+        if entry.lang == "zh":
+            return set()  # Chinese has its morphemes (`of`), generic ones excepted
+        text_words = _words(text)
+        found = set()
+        for word in _words(entry.term):
+            if word in _SMALL_WORDS or len(word) < 3:
+                continue
+            if any(_stem_alike(word, w) for w in text_words):
+                found.add(f"word:{word}")
+        return found
+
     def visible(self, text: str, entry: Entry) -> set[str]:
         """The parts of `entry`'s names that `text` shows, each as a label."""
         found = set()
@@ -152,6 +167,8 @@ class Parts:
 
 
 def _shows(text: str, text_words: list[str], form: str) -> bool:
+    if form.startswith("word:"):
+        return any(_stem_alike(form[5:], w) for w in text_words)
     if form.startswith("acronym:"):
         return any(re.search(p, text, re.IGNORECASE) for p in _acronym_expansions(form[8:]))
     if form.startswith("initials:"):

@@ -62,17 +62,19 @@ class Linter:
         if clue:
             problems += self._clue(q, entry, clue)
         if q.type == _T.DEFINITION_TO_TERM:
-            problems += self._uncovered(q, entry, self.parts.visible(clue, entry), "the clue")
+            problems += self._uncovered(q, entry, self._clang(clue, entry), "the clue")
         elif q.type == _T.TERM_TO_DEFINITION:
             right = q.options[q.correct_option or 0]
-            shown = self.parts.visible(right, entry)
-            problems += self._uncovered(q, entry, shown, "the right option")
+            problems += self._uncovered(q, entry, self._clang(right, entry), "the right option")
         elif q.type == _T.FILL_IN:
             for part in sorted(self.parts.visible(clue, entry)):
                 problems.append(f'leak: the clue shows "{_label(part)}" of the answer')
         elif q.type == _T.CLOZE:
             problems += self._cloze(q, entry, clue)
         return problems
+
+    def _clang(self, text: str, entry: Entry) -> set[str]:
+        return self.parts.visible(text, entry) | self.parts.shared_words(text, entry)
 
     def _explanation(self, q: Question) -> list[str]:
         text = q.explanation.strip()
@@ -139,7 +141,7 @@ class Linter:
         wrong = [o for i, o in enumerate(q.options) if i != q.correct_option]
         problems = []
         for part in sorted(shown):
-            if not any(part in self.parts.visible(o, entry) for o in wrong):
+            if not any(part in self._clang(o, entry) for o in wrong):
                 problems.append(
                     f'leak: {where} shows "{_label(part)}" of the answer, and no wrong option does'
                 )
@@ -165,7 +167,7 @@ class Linter:
 
 
 def _label(part: str) -> str:
-    for prefix in ("acronym:", "initials:"):
+    for prefix in ("acronym:", "initials:", "word:"):
         if part.startswith(prefix):
             return part[len(prefix) :] + (" spelt out" if prefix == "acronym:" else "")
     return part

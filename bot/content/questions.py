@@ -338,7 +338,7 @@ class QuestionGenerator:
         shortlist = ranked[:SHORTLIST]
         self.rng.shuffle(shortlist)
         order = shortlist + ranked[SHORTLIST:]
-        must_share = self.parts.visible(shown, answer) if shown else set()
+        must_share = self._clang(shown, answer) if shown else set()
         if must_share:  # the options that show those parts too come first
             order.sort(key=lambda c: not self._shows_part(option_of(c), answer, must_share))
         options, seen = [right], {key(right)}
@@ -364,7 +364,13 @@ class QuestionGenerator:
         return tuple(options), options.index(right)
 
     def _shows_part(self, text: str | None, answer: Entry, parts: set[str]) -> bool:
-        return bool(text) and bool(self.parts.visible(text, answer) & parts)
+        return bool(text) and bool(self._clang(text, answer) & parts)
+
+    def _clang(self, text: str, answer: Entry) -> set[str]:
+        """What of the answer's names `text` shows: its recognisable parts, and any word of
+        its names (in multiple choice, one the right option alone shares with the clue gives
+        it away)."""
+        return self.parts.visible(text, answer) | self.parts.shared_words(text, answer)
 
     # --- clues and sentences ---------------------------------------------------------------
 
@@ -453,7 +459,7 @@ class QuestionGenerator:
             return None
         # A word shared only by the term and the right gist would single it out: the wrong
         # options must show every part of the term that the right one shows.
-        echoed = self.parts.visible(right, entry)
+        echoed = self._clang(right, entry)
         ranked = self._ranked_candidates(entry)
         if echoed:
             ranked.sort(
