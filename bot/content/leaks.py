@@ -143,8 +143,8 @@ class Parts:
         """Every word of the entry's term (the text a multiple-choice option shows) that
         `text` shows, generic ones included ("layer" for Bottleneck layer): a word that the clue
         shares with the right option alone singles it out, however common the word."""
-        if entry.lang == "zh":
-            return set()  # Chinese has its morphemes (`of`), generic ones excepted
+        if entry.lang == "zh":  # the generic morphemes `of` leaves out ("网络" in 生成对抗网络)
+            return {f"word:{m}" for m in (*GENERIC_ZH, "层") if m in entry.term and m in text}
         text_words = _words(text)
         found = set()
         for word in _words(entry.term):
