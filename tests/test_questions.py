@@ -282,16 +282,16 @@ CURATED = {
     "backpropagation": ("method", "The algorithm that computes the gradient of the loss with "
                         "respect to every parameter, layer by layer from the output to the "
                         "input", ["parameter"]),
-    "pre-training": ("method", "Training a model on a large general dataset before adapting it "
+    "pre-training": ("method", "Fitting a model on a large general dataset before adapting it "
                      "to a specific task", ["general dataset"]),
     "fine-tuning": ("method", None, []),
-    "transfer-learning": ("method", "Re-using what a model learned on one task to do better on "
-                          "a related task", []),
+    "transfer-learning": ("method", "Re-using what a model acquired on one task to do better "
+                          "on a related task", []),
     "hyperparameter-optimization": ("method", None, []),
     "bptt": ("method", None, []),
     "adam": ("method", None, []),
-    "loss-function": ("measure", "A function that measures how far a model's predictions are "
-                      "from the true values", ["predictions"]),
+    "loss-function": ("measure", "A measure of how far a model's predictions are from the true "
+                      "values", ["predictions"]),
     "gradient": ("measure", "The vector of partial derivatives of a function with respect to "
                  "all its inputs", ["partial derivatives"]),
     "hyperparameters": ("measure", "A setting chosen before training rather than learned from "
@@ -303,7 +303,7 @@ CURATED = {
     "exploding-gradient": ("problem", None, []),
     "tensor": ("data", "A multi-dimensional array that generalizes scalars, vectors and "
                "matrices", ["matrices"]),
-    "zh-loss-function": ("measure", "衡量模型预测值与真实值之间差距的函数", ["真实值"]),
+    "zh-loss-function": ("measure", "衡量模型预测值与真实值之间差距的量", ["真实值"]),
     "zh-backpropagation": ("method", "从输出层向输入层逐层计算梯度并据此更新参数的算法", []),
     "zh-overfitting": ("problem", "在训练数据上表现好、在新数据上表现差的现象", []),
     "zh-gradient": ("measure", "由函数对所有输入变量的偏导数组成的向量", ["偏导数"]),
