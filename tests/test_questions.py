@@ -801,3 +801,13 @@ def test_the_lint_sees_what_a_teacher_refuses():
         plain, prompt="Fill in the blank:\nDropout is a ____ technique.", answer="regular"
     )
     assert any("plain word" in p for p in linter.check(plain))
+
+
+def test_a_keyword_blank_accepts_the_alternatives_a_marker_would():
+    entry = dataclasses.replace(
+        FIXTURE.get("loss-function"), keywords=("predictions|outputs|estimates",)
+    )
+    glossary = Glossary(tuple(entry if e.id == entry.id else e for e in FIXTURE.entries))
+    q = QuestionGenerator(glossary, seed=0).make(entry, T.CLOZE)
+    assert q.answer == "predictions" and "____ are from the true values" in q.prompt
+    assert {"predictions", "outputs", "estimates", "prediction", "output"} <= set(q.accepted)

@@ -432,9 +432,12 @@ def _check_entry(raw: _Raw) -> list[Problem]:
         named = [n for n in names if mentions(clue, [n])]
         if named:
             report("clue", f'names the term ("{named[0]}"); describe it without naming it')
-    for i, word in enumerate(v.get("keywords", ())):
+    for i, keyword in enumerate(v.get("keywords", ())):
+        word, *others = keyword.split("|")
         if word not in clue and word not in definition:
             report(f"keywords[{i}]", f'"{word}" is in neither the clue nor the definition')
+        if not word.strip() or any(not o.strip() for o in others):
+            report(f"keywords[{i}]", f'"{keyword}": an empty alternative')
 
     if lang == "zh":
         for name in ("definition", "gist", "clue"):

@@ -150,7 +150,7 @@ class Linter:
     def _cloze(self, q: Question, entry: Entry, clue: str) -> list[str]:
         problems = []
         answer_key = (q.lang, key(q.answer))
-        keywords = {normalise(k) for k in entry.keywords}
+        keywords = {normalise(k.split("|")[0]) for k in entry.keywords}
         owner = next(
             (e for e in self.glossary.entries if e.lang == q.lang and q.answer in e.names), None
         )

@@ -26,7 +26,9 @@ class Entry:
     source: str = ""
     kind: str = ""  # what sort of thing it is (glossary.KINDS); "" when not curated
     clue: str = ""  # a defining phrase that names neither the term nor any part of it
-    keywords: tuple[str, ...] = ()  # words of the clue or definition worth a blank
+    # Words of the clue or definition worth a blank, each with the other answers a fair marker
+    # accepts in its place: "ground truth|true values".
+    keywords: tuple[str, ...] = ()
     translations: tuple[str, ...] = ()  # ids of the same concept in the other language
     related: tuple[str, ...] = ()  # ids of entries a learner may confuse with this one
     file: str = ""  # where it was loaded from, for error messages

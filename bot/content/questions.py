@@ -166,10 +166,6 @@ class QuestionGenerator:
             lang: tuple({n for e in entries for n in e.names})
             for lang, entries in self._by_lang.items()
         }
-        self._keywords = {
-            lang: {normalise(k) for e in entries for k in e.keywords}
-            for lang, entries in self._by_lang.items()
-        }
 
     # --- public ---------------------------------------------------------------------------
 
@@ -533,10 +529,13 @@ class QuestionGenerator:
                 if mentions(self._outside_longer_names(text, name, entry.lang), [name], False):
                     keys.append((name, tuple(dict.fromkeys((name, *other.names))), other))
                     break
-        for word in entry.keywords:
+        for keyword in entry.keywords:
+            word, *others = keyword.split("|")
             if word in text and not mentions(word, self._concept_names(entry)):
-                forms = (word,) if has_cjk(word) else tuple(dict.fromkeys((word, _singular(word))))
-                keys.append((word, forms, None))
+                forms = [word, *others]
+                if not has_cjk(word):
+                    forms += [_singular(f) for f in forms]
+                keys.append((word, tuple(dict.fromkeys(forms)), None))
         self.rng.shuffle(keys)
         return keys
 
