@@ -15,6 +15,7 @@ still owes its chat (see `QuizService.owed`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -66,6 +67,8 @@ class Hub:
         self._closing: set[asyncio.Task] = set()  # closes under way (see _wake)
         # Round questions whose post failed (oldest first), until their deadline.
         self._unposted: dict[int, None] = {}
+        # Per round while it delivers: the lock and how many deliveries hold or await it.
+        self._delivering: dict[int, tuple[asyncio.Lock, int]] = {}
         self._closed = False
         # Round messages decided before this moment were decided by an earlier process (or
         # another one): only those can be owed to a chat at `resume`.
@@ -252,21 +255,41 @@ class Hub:
             log.exception("closing a question of round %s failed; retrying", wakeup.round_id)
             self._schedule(wakeup, (*failed, now), pause=RETRY_AFTER)
             return
-        await self.deliver(replies)
+        # Arm the next close before delivering: a slow platform (rate limits) must not hold up
+        # the round's clock. Deliveries of one round keep their order (see `_in_order`).
         try:
             following = await self.quiz.next_wakeup(wakeup.round_id)
         except Exception as err:  # the sweep closes the question if this never succeeds
             log.warning("arming round %s's next close failed (%s); retrying", wakeup.round_id, err)
             self._schedule(wakeup, pause=RETRY_AFTER)
-            return
-        if following is None:
-            return
-        if not replies and following.at <= now:
-            # Nothing closed although the clock says the deadline has passed (another process
-            # holds the round, or the stored deadline is a hair later than ours): look again
-            # in a moment rather than never, and not in a tight loop.
-            following = Wakeup(following.round_id, now + timedelta(seconds=NOTHING_DUE_PAUSE))
-        self._schedule(following)
+            following = None
+        else:
+            if following is not None and not replies and following.at <= now:
+                # Nothing closed although the clock says the deadline has passed (another
+                # process holds the round, or the stored deadline is a hair later than ours):
+                # look again in a moment rather than never, and not in a tight loop.
+                following = Wakeup(following.round_id, now + timedelta(seconds=NOTHING_DUE_PAUSE))
+            if following is not None:
+                self._schedule(following)
+        if replies:
+            async with self._in_order(wakeup.round_id):
+                await self.deliver(replies)
+
+    @contextlib.asynccontextmanager
+    async def _in_order(self, round_id: int):
+        """One round's timed deliveries one after another, so that a result never overtakes
+        the question it is about."""
+        lock, users = self._delivering.get(round_id, (asyncio.Lock(), 0))
+        self._delivering[round_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._delivering[round_id]
+            if users == 1:
+                del self._delivering[round_id]
+            else:
+                self._delivering[round_id] = (lock, users - 1)
 
     async def _sleep_until(self, at: datetime) -> None:
         """Sleep until the clock reads `at` or later: a sleep may end a little early (uvloop's
