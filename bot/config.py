@@ -17,6 +17,8 @@ from sqlalchemy.exc import ArgumentError
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 KNOWN_DIALECTS = ("sqlite", "postgresql")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_START_TIMEOUT = 30.0  # seconds `quizbot run` keeps trying to reach a platform at start
+POSTGRES_EXTRA = "pip install -e '.[postgres]'"
 
 
 class ConfigError(Exception):
@@ -71,8 +73,10 @@ class Settings:
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: Secret = field(default_factory=lambda: Secret(""))
     discord_token: Secret = field(default_factory=lambda: Secret(""))
+    discord_shards: str = ""  # "", "auto" or a positive number (checked by load_settings)
     content_paths: tuple[Path, ...] = ()
     log_level: str = "INFO"
+    start_timeout: float = DEFAULT_START_TIMEOUT
 
     @property
     def telegram_base_file_url(self) -> str:
@@ -84,6 +88,21 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def safe_database_url(self) -> str:
+        """The database URL with its password hidden, for logs and messages."""
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+    def secrets(self) -> tuple[list[str], list[str]]:
+        """(tokens and other secrets, passwords) that must never be printed."""
+        tokens = [
+            self.telegram_token.reveal(),
+            self.telegram_webhook_secret.reveal(),
+            self.discord_token.reveal(),
+        ]
+        password = make_url(self.database_url).password
+        return [t for t in tokens if t], [str(password)] if password else []
 
 
 def _database_url(raw: str) -> str:
@@ -103,6 +122,14 @@ def _database_url(raw: str) -> str:
         )
     # Pick the async driver ourselves so that plain `sqlite:///` and `postgresql://` URLs work.
     driver = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}[dialect]
+    if dialect == "postgresql":
+        try:
+            import asyncpg  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                "QUIZBOT_DATABASE_URL is a PostgreSQL URL, but the PostgreSQL driver (asyncpg) "
+                f"is not installed: install the postgres extra ({POSTGRES_EXTRA})"
+            ) from None
     if url.get_driver_name() != driver:
         url = url.set(drivername=f"{dialect}+{driver}")
     return url.render_as_string(hide_password=False)
@@ -121,13 +148,38 @@ def _port(name: str, raw: str) -> int:
     return int(raw)
 
 
+def _shards(raw: str) -> str:
+    raw = raw.lower()
+    if raw == "auto" or (raw.isdigit() and int(raw) >= 1):
+        return raw
+    raise ConfigError("QUIZBOT_DISCORD_SHARDS must be 'auto' or a positive number of shards")
+
+
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        raise ConfigError(f"{name} must be a number of seconds (e.g. 30)")
+    return value
+
+
 def load_settings(environ: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
-    """Read settings from `environ` (default: the process environment plus `./.env`)."""
+    """Read settings from `environ` (default: the process environment plus the `.env` file of
+    the current directory, whose values never override the environment's)."""
     if environ is None:
         if dotenv:
             from dotenv import load_dotenv
 
-            load_dotenv(override=False)
+            # Not python-dotenv's find_dotenv(): it starts from the calling module's folder
+            # (inside the installed package), not from where the command runs.
+            try:
+                here = Path.cwd()
+            except OSError:  # the working directory was removed: no .env to read
+                here = None
+            if here is not None:
+                load_dotenv(here / ".env", override=False)
         environ = dict(os.environ)
     env = {k: v.strip() for k, v in environ.items()}
 
@@ -152,6 +204,10 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: bool = True)
         if any(c.isspace() for c in raw):
             raise ConfigError("DISCORD_BOT_TOKEN must not contain spaces")
         values["discord_token"] = Secret(raw)
+    if raw := env.get("QUIZBOT_DISCORD_SHARDS"):
+        values["discord_shards"] = _shards(raw)
+    if raw := env.get("QUIZBOT_START_TIMEOUT"):
+        values["start_timeout"] = _seconds("QUIZBOT_START_TIMEOUT", raw)
     if raw := env.get("QUIZBOT_CONTENT_DIR"):
         values["content_paths"] = tuple(Path(p).expanduser() for p in raw.split(os.pathsep) if p)
     if raw := env.get("QUIZBOT_LOG_LEVEL"):

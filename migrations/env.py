@@ -45,8 +45,12 @@ def do_run_migrations(connection: Connection) -> None:
         compare_type=True,
         include_object=include_in_autogenerate,
     )
+    migration = context.get_context()
+    before = migration.get_current_revision()
     with context.begin_transaction():
         context.run_migrations()
+    # For the caller's log: "migrated from 0003 to 0004", or nothing when it was up to date.
+    config.attributes["revisions"] = (before, migration.get_current_revision())
 
 
 async def run_async_migrations() -> None:

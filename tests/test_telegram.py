@@ -494,7 +494,7 @@ async def test_quizbot_run_plays_a_private_round_and_stops_on_sigterm(server, tm
     assert code == 0, log
     assert asyncio.get_running_loop().time() - stopped_at < 3, "slow to stop"
     assert TOKEN not in log and "TEST" not in log  # the token never reaches a log line
-    assert "telegram adapter started" in log
+    assert "running on telegram" in log
     server.assert_no_errors()
 
 

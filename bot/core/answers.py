@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import logging
+
 from bot.content.model import Question
 from bot.core.events import Event, OptionAnswer, TextAnswer
 from bot.core.grading import Grade, Grader
 from bot.core.replies import Notice
 from bot.i18n import interface_lang, t
 
+log = logging.getLogger(__name__)
+
 
 def dedup_key(event: Event) -> str:
-    """What an answer is stored under: a redelivered update has the same key."""
+    """What an answer is stored under: a redelivered update has the same key, a new answer
+    never has an old one's. The adapters name an answer by what identifies the answer itself,
+    not by the platform's update id (Telegram's update ids start again from a random number
+    after a week without updates, and another Bot API server counts its own): a Telegram
+    message by its chat and message id ("msg:<chat>:<message>"), a poll vote by the poll and
+    the voter ("poll:<poll>:<user>"), a button press by the callback query's id
+    ("cb:<id>"), a Discord interaction by its id (a snowflake, unique on Discord). Keys stored
+    by earlier versions ("telegram:<update id>") keep their meaning and never meet these."""
     return f"{event.chat.platform}:{event.event_id}"[:160]
+
+
+def dropped_as_duplicate(event: Event, key: str) -> list:
+    """The reply to an answer already recorded under `key` (a redelivered update): none, and
+    a line in the log, so that an answer that goes unanswered can always be traced."""
+    log.info("answer dropped as a duplicate: %s (already recorded; a redelivered update)", key)
+    return []
 
 
 def from_another_chat(platform: str, platform_chat_id: str, event: Event) -> bool:

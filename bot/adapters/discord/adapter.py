@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -46,6 +47,7 @@ from bot.adapters.discord.render import (
 )
 from bot.config import Settings
 from bot.content.model import Question
+from bot.core.adapter import NotDelivered
 from bot.core.events import ChatRef, Command, Event, OptionAnswer, Sender, TextAnswer
 from bot.core.hub import Hub
 from bot.core.render import answer_line as render_answer_line
@@ -57,14 +59,24 @@ from bot.core.replies import (
     Reply,
     RoundOver,
 )
+from bot.errors import StartupError
 from bot.i18n import interface_lang, t
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-SHARDS_ENV = "QUIZBOT_DISCORD_SHARDS"
 DEFER_AFTER = 2.0  # seconds a command may take before we defer (Discord allows 3)
 START_TIMEOUT = 60.0  # seconds start() waits for the login and the command sync
+FIRST_START_RETRY = 1.0  # seconds before the second try to reach Discord; doubles
+IN_HAND_GRACE = 1.5  # seconds stop() waits for the events in hand (their answers to commit)
+# What a try to reach Discord fails with when the network or Discord is down: retried.
+UNREACHABLE = (
+    aiohttp.ClientError,
+    OSError,
+    TimeoutError,
+    discord.GatewayNotFound,
+    discord.DiscordServerError,
+)
 REMEMBERED_QUESTIONS = 5000  # posted question messages kept for their closing edit
 
 
@@ -192,14 +204,14 @@ class DiscordAdapter:
         self.settings = settings
         self.hub: Hub | None = hub
         self.app = None  # the App built in setup_hook when no hub was given
-        self.bot: commands.Bot = build_bot(
-            self, os.environ.get(SHARDS_ENV, "") if shards is None else shards
-        )
+        self._shards = settings.discord_shards if shards is None else shards
+        self.bot: commands.Bot = build_bot(self, self._shards)
         self._questions: OrderedDict[str, PostedQuestion] = OrderedDict()  # by question ref
         self._open: dict[int, str] = {}  # channel id -> ref of its open question
         self._set_up = asyncio.Event()
         self._gateway: asyncio.Task | None = None
         self._background: set[asyncio.Task] = set()
+        self._in_hand: set[asyncio.Future] = set()  # events the hub is handling (see _handle)
 
     # -------------------------------------------------------------- lifecycle
 
@@ -228,28 +240,70 @@ class DiscordAdapter:
             await app.close()
 
     async def start(self) -> None:
-        """Log in and connect in the background; returns once the commands are synced (or
-        raises if the login fails, e.g. a wrong token)."""
+        """Log in and connect in the background; returns once the commands are synced. Discord
+        out of reach is tried again for QUIZBOT_START_TIMEOUT seconds; a refused token, or
+        Discord still out of reach, raises StartupError (one line, no token in it). Once
+        running, discord.py reconnects by itself, one warning a try."""
         token = self.settings.discord_token.reveal()
         if not token:
             raise RuntimeError("DISCORD_BOT_TOKEN is not set")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        delay = FIRST_START_RETRY
+        while True:
+            error = await self._try_start(token)
+            if error is None:
+                return
+            if isinstance(error, discord.LoginFailure):
+                raise StartupError(
+                    "Discord refused DISCORD_BOT_TOKEN (401 Unauthorized): copy the bot's token "
+                    "from the Discord developer portal (Bot, Reset Token) again"
+                )
+            if isinstance(error, discord.PrivilegedIntentsRequired):
+                raise StartupError(
+                    "Discord refused the connection: it asks for a privileged intent this bot "
+                    "does not use; check the bot's settings in the developer portal"
+                )
+            reason = _said(error)
+            if not isinstance(error, UNREACHABLE):
+                raise StartupError(f"Discord could not be started ({reason})")
+            left = started + self.settings.start_timeout - loop.time()
+            if left <= 0:
+                raise StartupError(
+                    f"cannot reach Discord ({reason}) for {loop.time() - started:.0f} s: "
+                    "check the network; QUIZBOT_START_TIMEOUT sets the patience"
+                )
+            wait = min(delay, left)
+            log.warning("discord: cannot reach Discord (%s); trying again in %.0f s", reason, wait)
+            await asyncio.sleep(wait)
+            delay *= 2
+            self.bot = build_bot(self, self._shards)  # a closed client cannot log in again
+
+    async def _try_start(self, token: str) -> BaseException | None:
+        """One try to log in: None once the commands are synced (or the login takes long and
+        goes on in the background), else what stopped it (the client is closed then)."""
         self._gateway = asyncio.create_task(self.bot.start(token), name="discord-gateway")
-        self._gateway.add_done_callback(_gateway_ended)
         ready = asyncio.create_task(self._set_up.wait())
-        done, _ = await asyncio.wait(
-            {self._gateway, ready}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
-        )
-        ready.cancel()
+        try:
+            done, _ = await asyncio.wait(
+                {self._gateway, ready}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            ready.cancel()
         if self._gateway in done and self._gateway.exception() is not None:
             error = self._gateway.exception()
             self._gateway = None
             await self.bot.close()  # release the HTTP session (and an App built in setup)
-            raise error  # LoginFailure and the like: the runner reports it
+            return error
+        self._gateway.add_done_callback(_gateway_ended)
         if not done:
             log.warning("Discord login takes long; carrying on while it connects")
+        return None
 
     async def stop(self) -> None:
-        await self.bot.close()  # makes bot.start() return
+        await self.bot.close()  # makes bot.start() return; no new interactions come in
+        if self._in_hand:  # events received: their answers are committed before we go
+            await asyncio.wait(set(self._in_hand), timeout=IN_HAND_GRACE)
         task, self._gateway = self._gateway, None
         if task is not None:
             done, _ = await asyncio.wait({task}, timeout=10)
@@ -262,10 +316,13 @@ class DiscordAdapter:
         if reply.private_to and not reply.chat.is_private:
             return None  # an ephemeral message needs an interaction; nobody else may see it
         channel = self.bot.get_partial_messageable(int(reply.chat.platform_chat_id))
-        if isinstance(reply, AskQuestion):
-            return await self._post_question(channel, reply)
-        await self._before_round_message(reply)
-        await channel.send(**payload(reply).kwargs())
+        try:
+            if isinstance(reply, AskQuestion):
+                return await self._post_question(channel, reply)
+            await self._before_round_message(reply)
+            await channel.send(**payload(reply).kwargs())
+        except (discord.HTTPException, *UNREACHABLE) as err:  # refused, or Discord away
+            raise NotDelivered(f"discord: {_said(err)}") from None
         return None
 
     # -------------------------------------------------------------- inbound
@@ -290,7 +347,7 @@ class DiscordAdapter:
             for i, (name, args) in enumerate(words):
                 event_id = str(interaction.id) if i == 0 else f"{interaction.id}:{i}"
                 event = Command(chat, sender, event_id, self._now(), name=name, args=args)
-                replies += await self._hub.handle(event)
+                replies += await self._handle(event)
             if len(words) > 1:
                 # Several settings at once: each confirmation shows all the settings, so
                 # the last one says everything (refusals and usage hints stay).
@@ -385,13 +442,13 @@ class DiscordAdapter:
                 await responder.defer(private=True)
                 if responder.gone:
                     return
-                replies = await self._hub.handle(event)
+                replies = await self._handle(event)
                 for reply in replies:
                     await responder.say(payload(reply), private=True)
                 await responder.finish(interface_lang(str(interaction.locale)))
                 return
             await interaction.response.defer()  # the choice's message is edited below
-            replies = await self._hub.handle(event)
+            replies = await self._handle(event)
             text = "\n".join(r.text for r in replies if r.text)
             text = text or t(interface_lang(str(interaction.locale)), "discord.done")
             await interaction.edit_original_response(**Payload(content=text).kwargs(), view=None)
@@ -416,7 +473,7 @@ class DiscordAdapter:
                 name=words[0],
                 args=words[1:],
             )
-            replies = await self._hub.handle(event)
+            replies = await self._handle(event)
             await self._render_all(interaction, responder, replies)
         except Exception as error:
             await self.apologize(interaction, error)
@@ -433,7 +490,7 @@ class DiscordAdapter:
             await responder.defer(private=not chat.is_private)
             if responder.gone:
                 return  # the user was told the interaction failed: the answer must not count
-            replies = await self._hub.handle(make_event(chat, sender_of(interaction), self._now()))
+            replies = await self._handle(make_event(chat, sender_of(interaction), self._now()))
             await self._render_all(interaction, responder, replies)
         except Exception as error:
             await self.apologize(interaction, error)
@@ -573,6 +630,20 @@ class DiscordAdapter:
     def _now(self) -> datetime:
         return self._hub.clock()
 
+    async def _handle(self, event: Event) -> list[Reply]:
+        """`hub.handle(event)`, kept apart from the interaction's own task: stopping (or an
+        interaction cut short) does not cancel it half-way, and `stop` waits for it, so an
+        answer received is committed."""
+        handling = asyncio.ensure_future(self._hub.handle(event))
+        self._in_hand.add(handling)
+        handling.add_done_callback(self._handled)
+        return await asyncio.shield(handling)
+
+    def _handled(self, handling: asyncio.Future) -> None:
+        self._in_hand.discard(handling)
+        if not handling.cancelled():
+            handling.exception()  # raised in the interaction's task, if it still waits
+
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
         self._background.add(task)
@@ -580,11 +651,32 @@ class DiscordAdapter:
 
 
 def _gateway_ended(task: asyncio.Task) -> None:
+    """discord.py gave up its connection for good (it retries a lost one by itself): one line,
+    and the other platforms go on."""
     if task.cancelled():
         return
     error = task.exception()
     if error is not None:
-        log.error("the Discord connection stopped", exc_info=error)
+        log.error(
+            "discord: the connection ended for good (%s); Discord stays off until quizbot run "
+            "is restarted",
+            _said(error),
+        )
+
+
+def _said(err: BaseException) -> str:
+    """An error in one line: its type and the first line of its message ("cannot connect to
+    discord.com:443: Connection refused" for a connection that could not be made)."""
+    if isinstance(err, aiohttp.ClientConnectorError):
+        errno = getattr(err.os_error, "errno", None)
+        if isinstance(errno, int) and errno > 0:
+            reason = os.strerror(errno)
+        else:
+            reason = getattr(err.os_error, "strerror", None) or str(err.os_error)
+        return f"cannot connect to {err.host}:{err.port}: {reason}"
+    text = str(err).strip()
+    first = text.splitlines()[0] if text else ""
+    return f"{type(err).__name__}: {first}" if first else type(err).__name__
 
 
 def create_bot(settings: Settings, hub: Hub | None = None) -> commands.Bot:

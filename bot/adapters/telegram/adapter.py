@@ -27,7 +27,14 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.error import (
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -53,7 +60,8 @@ from bot.config import Settings
 from bot.core.adapter import NotDelivered
 from bot.core.events import ChatRef, Command, Event, OptionAnswer, Sender, TextAnswer
 from bot.core.hub import Hub
-from bot.core.replies import Image, Reply, ReportChoice
+from bot.core.replies import AnswerFeedback, Image, Reply, ReportChoice
+from bot.errors import StartupError
 from bot.i18n import t
 
 log = logging.getLogger(__name__)
@@ -76,7 +84,16 @@ MENU = (
 )
 MENU_LANGS = (None, "zh")  # None: the default list, shown to every other language
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
-START_TRIES = 6  # initialize(): 1 + 2 + 4 + 8 + 16 s of patience for a network outage
+FIRST_START_RETRY = 1.0  # seconds before the second try to reach the Bot API; doubles
+# Calls that are tried once, not retried (a failure is logged and the bot goes on): a slow
+# answer must not hold up the start (setMyCommands) or a group command (getChatMember).
+ONE_TRY_TIMEOUT = 5.0
+ONE_TRY = {
+    "read_timeout": ONE_TRY_TIMEOUT,
+    "write_timeout": ONE_TRY_TIMEOUT,
+    "connect_timeout": ONE_TRY_TIMEOUT,
+    "pool_timeout": ONE_TRY_TIMEOUT,
+}
 REASONS_SHOWN_FOR = 60.0  # seconds the reasons of a ⚑ Report press stay unfolded, unchosen
 
 
@@ -99,19 +116,21 @@ class TelegramAdapter:
         self.reasons_shown_for = reasons_shown_for
         self.poll_timeout = poll_timeout
         self.admin_cache_seconds = admin_cache_seconds
+        # write_timeout: photo uploads; the pool holds what network.MAX_IN_FLIGHT lets out
+        self._requests = (
+            AiohttpRequest(
+                connection_pool_size=MAX_IN_FLIGHT, read_timeout=read_timeout, write_timeout=30
+            ),
+            AiohttpRequest(connection_pool_size=1),
+        )
         self.application: Application = (
             ApplicationBuilder()
             .token(settings.telegram_token.reveal())
             .base_url(settings.telegram_base_url)
             .base_file_url(settings.telegram_base_file_url)
             .rate_limiter(rate_limiter or QuizRateLimiter())
-            # write_timeout: photo uploads; the pool holds what network.MAX_IN_FLIGHT lets out
-            .request(
-                AiohttpRequest(
-                    connection_pool_size=MAX_IN_FLIGHT, read_timeout=read_timeout, write_timeout=30
-                )
-            )
-            .get_updates_request(AiohttpRequest(connection_pool_size=1))
+            .request(self._requests[0])
+            .get_updates_request(self._requests[1])
             .concurrent_updates(PerUserOrder())
             .build()
         )
@@ -128,6 +147,9 @@ class TelegramAdapter:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        """Reach the Bot API (retried for QUIZBOT_START_TIMEOUT seconds), register the
+        command menu, start polling or the webhook. Raises StartupError, in one line without
+        the token, when Telegram refuses the token or stays out of reach."""
         quiet_http_logs(self.settings.telegram_token.reveal())
         await self._initialize()
         await self._register_menu()
@@ -154,39 +176,91 @@ class TelegramAdapter:
                 allowed_updates=ALLOWED_UPDATES,
                 drop_pending_updates=False,
                 bootstrap_retries=3,
+                error_callback=self._polling_failed,
             )
             log.info("telegram: polling as @%s", app.bot.username)
 
+    @property
+    def _api_host(self) -> str:
+        return urlsplit(self.settings.telegram_base_url).netloc or "the Bot API"
+
     async def _initialize(self) -> None:
-        delay = 1.0
-        for attempt in range(1, START_TRIES + 1):
+        """getMe until it answers, for `start_timeout` seconds at most; a refused token stops
+        at once. The errors raised say nothing of the token (PTB's own InvalidToken shows it)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        deadline = started + self.settings.start_timeout
+        delay = FIRST_START_RETRY
+        while True:
             try:
                 await self.application.initialize()
                 self._initialized = True
                 return
-            except InvalidToken:
-                raise
-            except NetworkError as err:
-                if attempt == START_TRIES:
-                    raise
-                log.warning(
-                    "telegram: cannot reach the Bot API (%s); retrying in %.0f s", err, delay
-                )
-                await asyncio.sleep(delay)
+            except InvalidToken as err:
+                await self._release()
+                said = _said(err.__cause__) or "Unauthorized"
+                also = "" if said == "Unauthorized" else " (and check QUIZBOT_TELEGRAM_BASE_URL)"
+                raise StartupError(
+                    f"Telegram refused TELEGRAM_BOT_TOKEN ({said}) at {self._api_host}: copy the "
+                    f"bot's token from @BotFather (/token) again{also}"
+                ) from None
+            except RetryAfter as err:
+                wait = err._retry_after.total_seconds() + 0.1
+                reason = f"{self._api_host} asks to wait {wait:.0f} s"
+            except NetworkError as err:  # BadRequest included: a gateway's error page
+                wait, reason = delay, self._unreachable(err)
                 delay *= 2
+            except TelegramError as err:
+                await self._release()
+                raise StartupError(
+                    f"the Bot API at {self._api_host} refused to start the bot ({_said(err)})"
+                ) from None
+            left = deadline - loop.time()
+            if left <= 0:
+                await self._release()
+                raise StartupError(
+                    f"cannot reach the Telegram Bot API ({reason}) for "
+                    f"{loop.time() - started:.0f} s: check the network (and "
+                    "QUIZBOT_TELEGRAM_BASE_URL); QUIZBOT_START_TIMEOUT sets the patience"
+                )
+            wait = min(wait, left)
+            log.warning(
+                "telegram: cannot reach the Bot API (%s); trying again in %.0f s", reason, wait
+            )
+            await asyncio.sleep(wait)
+
+    def _unreachable(self, err: TelegramError) -> str:
+        """Why the Bot API is out of reach: "cannot connect to host:port: Connection refused",
+        or what its host answered ("api.telegram.org: Bad Gateway")."""
+        said = _said(err)
+        return said if said.startswith("cannot connect") else f"{self._api_host}: {said}"
+
+    async def _release(self) -> None:
+        """Close the HTTP sessions of an Application that never finished initialize()."""
+        for request in self._requests:
+            try:
+                await request.shutdown()
+            except Exception as err:
+                log.debug("telegram: closing a request session: %s", err)
 
     async def _register_menu(self) -> None:
+        """One try for each language, no retries: a failure is logged once and the bot goes
+        on without the menu (its commands work all the same)."""
         for lang in MENU_LANGS:
             commands = [BotCommand(name, t(lang or "en", f"telegram.menu.{name}")) for name in MENU]
             try:
-                await call(
-                    self.application.bot.set_my_commands,
-                    commands,
-                    language_code=lang,
-                    what="setMyCommands",
-                )
+                await self.application.bot.set_my_commands(commands, language_code=lang, **ONE_TRY)
             except TelegramError as err:
-                log.warning("telegram: could not register the command menu: %s", err)
+                log.warning(
+                    "telegram: could not register the command menu (%s); going on without it",
+                    _said(err),
+                )
+                return
+
+    def _polling_failed(self, err: TelegramError) -> None:
+        """python-telegram-bot's polling loop retries a failed getUpdates with a growing pause
+        (up to 30 s): one line a try, not a traceback."""
+        log.warning("telegram: cannot get updates (%s); trying again", self._unreachable(err))
 
     async def stop(self) -> None:
         self._stopping = True
@@ -198,10 +272,12 @@ class TelegramAdapter:
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
-            await app.stop()
+            await app.stop()  # the updates in hand are handled first: their answers commit
         if self._initialized:
             await app.shutdown()
             self._initialized = False
+        else:  # stopped while reaching the Bot API
+            await self._release()
 
     async def send(self, reply: Reply) -> str | None:
         """Replies the hub sends on its own (a question's time is up)."""
@@ -209,11 +285,11 @@ class TelegramAdapter:
             raise NotDelivered("telegram is stopping")
         try:
             return await self.outbox.render(reply)
-        except Forbidden as err:  # the user blocked the bot, or it left the group
-            raise NotDelivered(f"telegram: {err}") from None
         except TimedOut:  # as in _render_all: not resent, it may have been posted
             log.warning("telegram: sending a %s timed out", type(reply).__name__)
             return None
+        except TelegramError as err:  # blocked, removed, refused, or Telegram out of reach
+            raise NotDelivered(f"telegram: {_said(err)}") from None
 
     # ------------------------------------------------------------------ inbound
 
@@ -243,7 +319,7 @@ class TelegramAdapter:
         event = Command(
             chat_ref,
             _sender(message.from_user, is_admin),
-            str(update.update_id),
+            _message_id(chat, message),
             self.hub.clock(),
             name=name,
             args=args,
@@ -277,7 +353,7 @@ class TelegramAdapter:
         event = TextAnswer(
             _chat_ref(chat),
             _sender(message.from_user, None),
-            str(update.update_id),
+            _message_id(chat, message),
             self.hub.clock(),
             text=message.text,
             question_ref=ref,
@@ -371,6 +447,12 @@ class TelegramAdapter:
         elif kind == "rep":
             event = Command(chat_ref, sender, event_id, now, name="report", args=words)
             await self._on_report_click(query, message, event)
+        elif kind == "ans":
+            ref, option = words
+            answer = OptionAnswer(
+                chat_ref, sender, event_id, now, option=int(option), question_ref=ref
+            )
+            await self._on_option_click(query, answer)
         else:  # the leaderboard as a picture
             await self._answer_click(query)
             scope, period = words
@@ -380,6 +462,24 @@ class TelegramAdapter:
             replies = await self.hub.handle(event)
             images = [r for r in replies if isinstance(r, Image)]
             await self._render_all(images or replies, Context(reply_to=message.message_id))
+
+    async def _on_option_click(self, query: CallbackQuery, event: OptionAnswer) -> None:
+        """An option button of a question asked as a message (its chat refused the poll). In
+        a group the verdict is the presser's own, in a toast only they see (as a quiz poll
+        shows only the voter); what the chat must see (a result, the next question) is
+        posted as after any answer."""
+        replies = await self.hub.handle(event)
+        if event.chat.is_private:
+            await self._answer_click(query)
+            await self._render_all(replies, Context(answer=True))
+            return
+        presser = event.sender.platform_user_id
+        mine = [r for r in replies if isinstance(r, AnswerFeedback) or r.private_to == presser]
+        toast = "\n".join(r.text for r in mine if r.text)
+        await self._answer_click(query, toast or None, alert=False)
+        await self._render_all(
+            [r for r in replies if not any(r is m for m in mine)], Context(answer=True)
+        )
 
     async def _on_report_click(self, query: CallbackQuery, message, event: Command) -> None:
         """⚑ Report under a question's result, and the reasons it unfolds.
@@ -492,6 +592,10 @@ class TelegramAdapter:
                 # network fault, not a bug.
                 log.warning("telegram: sending a %s timed out", type(reply).__name__)
                 ref = None
+            except TelegramError as err:  # refused, or Telegram out of reach after the retries
+                log.warning("telegram: sending a %s failed: %s", type(reply).__name__, _said(err))
+                self.hub.not_posted(reply)
+                continue
             except Exception:
                 log.exception("telegram: sending a %s failed", type(reply).__name__)
                 self.hub.not_posted(reply)
@@ -508,18 +612,34 @@ class TelegramAdapter:
         cached = self._admins.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        try:
-            member = await call(
-                self.application.bot.get_chat_member, chat_id, user.id, what="getChatMember"
-            )
+        try:  # once: a group command must not wait for retries (a member is asked again later)
+            member = await self.application.bot.get_chat_member(chat_id, user.id, **ONE_TRY)
         except TelegramError as err:
-            log.warning("telegram: could not check a member's status: %s", err)
+            log.warning(
+                "telegram: could not check whether a member is an admin (%s); taken as not",
+                _said(err),
+            )
             return False
         admin = member.status in ADMIN_STATUSES
         if len(self._admins) > 10_000:
             self._admins = {k: v for k, v in self._admins.items() if v[0] > now}
         self._admins[key] = (now + self.admin_cache_seconds, admin)
         return admin
+
+
+def _said(err: BaseException | None) -> str:
+    """An error's message in one line (Telegram's description), or its type."""
+    if err is None:
+        return ""
+    text = str(getattr(err, "message", "") or err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _message_id(chat: Chat, message: Message) -> str:
+    """What identifies a message, for recognising its redelivery: its chat and its id in that
+    chat. Not the update id: update ids start again from a random number after a week without
+    updates, and another Bot API server (a local one) counts its own."""
+    return f"msg:{chat.id}:{message.message_id}"
 
 
 def _chat_ref(chat: Chat) -> ChatRef:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode, PollType
-from telegram.error import BadRequest, TelegramError, TimedOut
+from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 
 from bot.adapters.telegram import text as tg
 from bot.adapters.telegram.network import call, never_sent
@@ -86,6 +86,12 @@ class Outbox:
         # the first answer that can only be to such a question adopts it (see `adopt_*`).
         self.unsure_polls: OrderedDict[int, tuple[AskQuestion, PostedPoll]] = OrderedDict()
         self.unsure_typed: OrderedDict[int, tuple[AskQuestion, str]] = OrderedDict()
+        # Chats that refused a poll: their multiple-choice questions come as messages with
+        # option buttons (see `_ask_with_buttons`), and the buttons of each such question, by
+        # round question, to take away when it closes.
+        self.no_polls: set[int] = set()
+        self._told_no_polls: set[int] = set()  # chats told why (once)
+        self._buttons_of_question: dict[int, tuple[int, int]] = {}
 
     @staticmethod
     def plan(replies: list[Reply], ctx: Context | None = None) -> list[Post]:
@@ -225,6 +231,8 @@ class Outbox:
             low, high = OPEN_PERIOD_RANGE
             period = min(max(int(reply.seconds), low), high)
         title = tg.poll_question(reply.header, question.prompt, reply.position, reply.total)
+        if chat_id in self.no_polls:
+            return await self._ask_with_buttons(reply, chat_id, leads)
         if leads:  # the verdict on the previous poll, on top if it fits, else a message first
             verdict = "\n".join(_short(lead) for lead in leads)
             on_top = tg.poll_question_under(
@@ -232,6 +240,7 @@ class Outbox:
             )
             if on_top is None:
                 await self._message(chat_id, leads[-1].text, leads=leads[:-1], own=leads[-1])
+                leads = ()
             title = on_top or title
         try:
             message = await call(
@@ -262,6 +271,14 @@ class Outbox:
                 )
                 _bounded_put(self.unsure_polls, chat_id, (reply, posted))
             raise
+        except (BadRequest, Forbidden) as err:
+            # The chat refuses polls (a group that does not let members send them, a Bot API
+            # server without them): the same question as a message with option buttons.
+            log.warning(
+                "telegram: chat %s refused a poll (%s); asking with buttons instead", chat_id, err
+            )
+            self.no_polls.add(chat_id)
+            return await self._ask_with_buttons(reply, chat_id, leads)
         self.unsure_polls.pop(chat_id, None)
         poll = message.poll
         assert poll is not None
@@ -276,6 +293,62 @@ class Outbox:
         )
         self._remember(poll.id, posted)
         return f"tg:poll:{poll.id}"
+
+    async def _ask_with_buttons(
+        self, reply: AskQuestion, chat_id: int, leads: tuple[Reply, ...]
+    ) -> str:
+        """A multiple-choice question as a message, in a chat that refused a poll: its text
+        lists the options, a button per option answers (the core takes an option by its
+        letter too, typed or in a reply). The first one posted in the chat says why, above
+        the question. Raises what Telegram raises when even this cannot be posted (the hub
+        then knows nobody saw the question)."""
+        question = reply.question
+        assert question is not None
+        question_ref = _question_ref(reply)
+        text = reply.text
+        tell = chat_id not in self._told_no_polls
+        if tell:
+            text = f"{tg.POLLS_REFUSED.get(reply.lang, tg.POLLS_REFUSED['en'])}\n\n{text}"
+        buttons = [
+            InlineKeyboardButton(tg.OPTION_LETTERS[i], callback_data=data)
+            for i in range(min(len(question.options), len(tg.OPTION_LETTERS)))
+            if (data := tg.answer_data(question_ref, i)) is not None
+        ]
+        per_row = tg.OPTION_BUTTONS_PER_ROW
+        rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+        report = self._report_markup(leads, previous=True)  # of the previous question
+        if report is not None:
+            rows += list(report.inline_keyboard)
+        message = await self._message(
+            chat_id,
+            text,
+            bold=not tell,
+            leads=leads,
+            own=reply,
+            markup=InlineKeyboardMarkup(rows) if rows else None,
+        )
+        self._told_no_polls.add(chat_id)
+        _bounded_put(self.typed, (chat_id, message.message_id), question_ref)
+        if reply.round_question_id and buttons:
+            self._buttons_of_question[reply.round_question_id] = (chat_id, message.message_id)
+            while len(self._buttons_of_question) > MAX_TRACKED_POLLS:
+                del self._buttons_of_question[next(iter(self._buttons_of_question))]
+        return f"tg:msg:{chat_id}:{message.message_id}"
+
+    async def _take_buttons(self, round_question_id: int) -> None:
+        """The option buttons of a question asked as a message go when it closes."""
+        where = self._buttons_of_question.pop(round_question_id, None)
+        if where is None:
+            return
+        try:
+            await call(
+                self.bot.edit_message_reply_markup,
+                *where,
+                reply_markup=None,
+                what="editMessageReplyMarkup",
+            )
+        except TelegramError as err:  # deleted meanwhile: nothing to take away
+            log.info("could not take the option buttons away: %s", err)
 
     # Votes on a poll that neither this process nor the database knows (the caller has asked
     # the core: not a poll posted before a restart) can only be on a poll whose post timed out
@@ -348,9 +421,15 @@ class Outbox:
             posted = self.polls.get(poll_id)
             if posted is not None and posted.chat_id == chat_id:
                 await self._stop_poll(round_question_id)
+        for round_question_id, (chat, _) in list(self._buttons_of_question.items()):
+            if chat == chat_id:
+                await self._take_buttons(round_question_id)
 
     async def _stop_poll(self, round_question_id: int) -> None:
-        """Close the poll of a question the core closed early (everyone answered, /stop)."""
+        """Close the poll of a question the core closed early (everyone answered, /stop), or
+        take the buttons of one asked as a message away."""
+        if round_question_id in self._buttons_of_question:
+            await self._take_buttons(round_question_id)
         poll_id = self._poll_of_question.pop(round_question_id, None)
         posted = self.polls.get(poll_id) if poll_id else None
         if posted is None or posted.closed or (posted.private and posted.voted):

@@ -153,10 +153,37 @@ def report_data(ref: str, reason: str | None = None) -> str | None:
     return data
 
 
+# "ans:<question ref>:<option index>": an option button of a question asked as a message
+# because the chat refused its poll.
+_ANSWER = re.compile(r"(?P<ref>(?:rq|pr):[0-9]{1,10}):(?P<option>[0-9])")
+OPTION_LETTERS = "ABCDEFGHIJ"
+OPTION_BUTTONS_PER_ROW = 5
+
+# Said once in a chat whose first poll Telegram refused (a group that does not let members
+# send polls), above the first question asked with buttons instead.
+POLLS_REFUSED = {
+    "en": "Polls are not allowed in this chat, so questions come as messages: answer with the "
+    "buttons below (or reply with the option's letter).",
+    "zh": "本群不允许发送投票，题目改为普通消息：请点下方按钮作答（或回复选项字母）。",
+}
+
+
+def answer_data(ref: str, option: int) -> str | None:
+    """Callback data of an option button (None if the question's reference does not fit)."""
+    data = f"ans:{ref}:{option}"
+    if len(data.encode("utf-8")) > CALLBACK_DATA_MAX or not _ANSWER.fullmatch(data[4:]):
+        return None
+    return data
+
+
 def parse_callback(data: str) -> tuple[str, tuple[str, ...]] | None:
     """Callback data -> (kind, words): ('cmd', ('reset', 'confirm')), ('img', (scope, period)),
-    ('rep', (question ref,)) or ('rep', (question ref, reason))."""
+    ('rep', (question ref,)), ('rep', (question ref, reason)) or ('ans', (question ref,
+    option index))."""
     kind, _, rest = data.partition(":")
+    if kind == "ans":
+        match = _ANSWER.fullmatch(rest)
+        return None if match is None else ("ans", (match["ref"], match["option"]))
     if kind == "rep":
         match = _REPORT.fullmatch(rest)
         if match is None:

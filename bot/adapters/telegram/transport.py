@@ -11,6 +11,7 @@ could be had in time): only then may `network.call` send it again without riskin
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -98,9 +99,7 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientConnectorError as err:
-            raise NetworkError(f"aiohttp.{type(err).__name__}: {_safe(err, url)}") from NotSent(
-                _safe(err, url)
-            )
+            raise NetworkError(_cannot_connect(err)) from NotSent(_safe(err, url))
         except aiohttp.ClientError as err:
             # Not `from err`: a logged traceback would print the cause, URL and token included.
             raise NetworkError(f"aiohttp.{type(err).__name__}: {_safe(err, url)}") from None
@@ -113,6 +112,17 @@ def _safe(err: Exception, url: str) -> str:
     for form in {path, quote(path), quote(path, safe="/")} - {"", "/"}:
         message = message.replace(form, "/…")
     return message
+
+
+def _cannot_connect(err: aiohttp.ClientConnectorError) -> str:
+    """ "cannot connect to api.telegram.org:443: Connection refused": no path, no token."""
+    cause = err.os_error
+    errno = getattr(cause, "errno", None)
+    if isinstance(errno, int) and errno > 0:
+        reason = os.strerror(errno)
+    else:
+        reason = getattr(cause, "strerror", None) or str(cause) or type(err).__name__
+    return f"cannot connect to {err.host}:{err.port}: {reason}"
 
 
 def _sum(*parts: float | None) -> float | None:
