@@ -4,9 +4,12 @@ Drawn with matplotlib's object API on the Agg canvas (no display, no pyplot stat
 worker thread), 1000 px wide with large type so that they read on a phone.
 
 Chinese needs a CJK font, which many servers lack. The charts use one when it is installed
-(a known family, whatever `fc-list :lang=zh` finds, or the file named by QUIZBOT_CJK_FONT);
-without one they never draw empty boxes: the labels fall back to English and the characters no
-font can draw are left out of names (a name with nothing left becomes "#<rank>").
+(the file named by QUIZBOT_CJK_FONT, else the fonts matplotlib's cache and `fc-list :lang=zh`
+know): one file and one face of it, chosen explicitly (`cjk_face`), the regular Simplified
+Chinese face whatever order the font cache lists them in. Every text of a picture (titles, axis
+titles, ticks, legends) is drawn with DejaVu Sans and that face behind it. Without a CJK font the
+charts never draw empty boxes: the labels fall back to English and the characters no font can
+draw are left out of names (a name with nothing left becomes "#<rank>").
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from functools import cache
 from pathlib import Path
 
 from bot.core.replies import Standing
-from bot.i18n import t
+from bot.i18n import name_of, t
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +89,91 @@ class TopicStat:
 # ------------------------------------------------------------------------- fonts
 
 
-def _fc_list_cjk() -> str | None:
-    """A font file fontconfig says covers Chinese, if fontconfig is there."""
+def _fc_list_cjk() -> list[str]:
+    """The font files fontconfig says cover Chinese, if fontconfig is there."""
     try:
         out = subprocess.run(
             ["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=5, check=False
         ).stdout
     except (OSError, subprocess.SubprocessError):
-        return None
-    files = sorted(line.split(":")[0].strip() for line in out.splitlines() if line.strip())
-    return files[0] if files else None
+        return []
+    return sorted({line.split(":")[0].strip() for line in out.splitlines() if line.strip()})
+
+
+def _faces(path: str) -> list:
+    """Every face of a font file (a .ttc collection holds several: Noto Sans CJK's first one is
+    Japanese) as matplotlib's font list describes it: file, face index, family, weight."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    first = FT2Font(path)
+    fonts = [first] + [FT2Font(path, face_index=i) for i in range(1, first.num_faces)]
+    return [font_manager.ttfFontProperty(font) for font in fonts]
+
+
+def _weight(face) -> int:
+    from matplotlib.font_manager import weight_dict
+
+    weight = face.weight
+    return weight if isinstance(weight, int) else weight_dict.get(str(weight), 400)
+
+
+def _preference(face) -> tuple:
+    """Upright faces of regular weight first, then by family (CJK_FAMILIES, Simplified Chinese
+    first, then any other family that covers Chinese); file and index settle the rest."""
+    weight = _weight(face)
+    family = CJK_FAMILIES.index(face.name) if face.name in CJK_FAMILIES else len(CJK_FAMILIES)
+    regular = 350 <= weight <= 500
+    return (face.style != "normal", not regular, family, abs(weight - 400), face.fname, face.index)
+
+
+def _draws_chinese(face) -> bool:
+    from matplotlib.ft2font import FT2Font
+
+    return FT2Font(face.fname, face_index=face.index).get_char_index(ord("中")) != 0
+
+
+def cjk_face():
+    """The font face the charts draw Chinese with (a matplotlib FontEntry: file, face index,
+    family), or None. From QUIZBOT_CJK_FONT's file when it is set, else from every file that
+    matplotlib's font cache or fontconfig knows for Chinese: the regular Simplified Chinese face,
+    whatever the cache holds (a cache older than the font's installation may know only
+    NotoSansCJK-Bold.ttc, and a collection's first face is its Japanese one)."""
+    from matplotlib import font_manager
+
+    configured = os.environ.get(FONT_ENV) or None
+    if configured:
+        paths = [configured]
+    else:
+        cached = {f.fname for f in font_manager.fontManager.ttflist if f.name in CJK_FAMILIES}
+        paths = sorted(cached | set(_fc_list_cjk()))
+    faces = []
+    for path in paths:
+        if not Path(path).is_file():
+            if configured:
+                log.warning("%s: no such font file %s", FONT_ENV, path)
+            continue
+        try:
+            faces += _faces(path)
+        except Exception:  # an unreadable font must not cost the picture
+            log.warning("cannot use the font %s", path, exc_info=True)
+    for face in sorted(faces, key=_preference):
+        try:
+            if _draws_chinese(face):
+                return face
+        except Exception:
+            log.warning("cannot read the glyphs of %s", face.fname, exc_info=True)
+    return None
+
+
+def _use(face) -> None:
+    """Make `face.name` mean this file and face to matplotlib, ahead of anything else its font
+    cache lists under that name."""
+    from matplotlib import font_manager
+
+    manager = font_manager.fontManager
+    manager.addfont(face.fname)  # its other faces too; this also clears findfont's cache
+    manager.ttflist.insert(0, face)  # first among entries of its name and weight
 
 
 @cache
@@ -105,24 +183,20 @@ def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
     from matplotlib.ft2font import FT2Font
 
     families = [BASE_FAMILY]
-    paths = [font_manager.findfont(font_manager.FontProperties(family=BASE_FAMILY))]
-    installed = {f.name: f.fname for f in font_manager.fontManager.ttflist}
-    cjk_path = os.environ.get(FONT_ENV) or None
-    if cjk_path is None:
-        known = next((name for name in CJK_FAMILIES if name in installed), None)
-        cjk_path = installed[known] if known else _fc_list_cjk()
-    if cjk_path and Path(cjk_path).is_file():
+    fonts = [(font_manager.findfont(font_manager.FontProperties(family=BASE_FAMILY)), 0)]
+    face = cjk_face()
+    if face is not None:
         try:
-            font_manager.fontManager.addfont(cjk_path)
-            name = font_manager.FontProperties(fname=cjk_path).get_name()
-            families.append(name)
-            paths.append(cjk_path)
-        except Exception:  # an unreadable font must not cost the picture
-            log.warning("cannot use the CJK font %s", cjk_path, exc_info=True)
+            _use(face)
+            families.append(face.name)
+            fonts.append((face.fname, face.index))
+            log.info("charts draw Chinese with %s (%s, face %d)", face.name, face.fname, face.index)
+        except Exception:
+            log.warning("cannot use the CJK font %s", face.fname, exc_info=True)
     covered: set[int] = set()
-    for path in paths:
+    for path, index in fonts:
         try:
-            covered |= set(FT2Font(path).get_charmap())
+            covered |= set(FT2Font(path, face_index=index).get_charmap())
         except Exception:
             log.warning("cannot read the glyphs of %s", path, exc_info=True)
     if len(families) == 1:
@@ -185,9 +259,27 @@ def _figure(height_in: float):
 
 
 def _png(fig) -> bytes:
+    _in_chart_fonts(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, facecolor=fig.get_facecolor())
     return buffer.getvalue()
+
+
+def _in_chart_fonts(fig) -> None:
+    """Every text of the figure in the chart fonts: titles, axis titles, legends and tick
+    labels, those made when the figure is drawn included."""
+    from matplotlib.text import Text
+
+    families = list(_fonts()[0])
+    for ax in fig.axes:
+        ax.tick_params(labelfontfamily=families)
+    for text in fig.findobj(Text):
+        text.set_fontfamily(families)
+
+
+def topic_name(lang: str, topic: str) -> str:
+    """A glossary topic (a tag: transfer-learning) by its name in `lang` (迁移学习)."""
+    return name_of(lang, "topic", topic)
 
 
 def _text(ax, x, y, s, **kw):
@@ -327,7 +419,7 @@ def _draw_progress(ax, days: Sequence[DayStat], lang: str) -> None:
     wrong = [d.answered - d.correct for d in days]
     ax.bar(xs, right, color=RIGHT, width=0.8, label=t(lang, "chart.right"))
     ax.bar(xs, wrong, bottom=right, color=WRONG, width=0.8, label=t(lang, "chart.wrong"))
-    ax.set_ylabel(t(lang, "chart.answers"), fontsize=15, color=INK)
+    ax.set_ylabel(t(lang, "chart.answers"), fontsize=15, color=INK, family=list(_fonts()[0]))
     top = max((d.answered for d in days), default=0)
     ax.set_ylim(0, max(5, top * 1.15))
     ax.grid(axis="y", color=GRID, lw=0.8)
@@ -343,7 +435,9 @@ def _draw_progress(ax, days: Sequence[DayStat], lang: str) -> None:
     pct = [100 * d.correct / d.answered if d.answered else float("nan") for d in days]
     acc.plot(xs, pct, color=ACCURACY, lw=2.5, marker="o", ms=6, label=t(lang, "chart.accuracy"))
     acc.set_ylim(0, 105)
-    acc.set_ylabel(t(lang, "chart.accuracy") + " %", fontsize=15, color=ACCURACY)
+    acc.set_ylabel(
+        t(lang, "chart.accuracy") + " %", fontsize=15, color=ACCURACY, family=list(_fonts()[0])
+    )
     acc.tick_params(labelsize=13, colors=ACCURACY)
     acc.spines["top"].set_visible(False)
 
@@ -388,7 +482,7 @@ def _draw_mastery(ax, topics: Sequence[TopicStat], lang: str) -> None:
     )
     lefts = [m + lr for m, lr in zip(mastered, learning, strict=True)]
     ax.barh(ys, rest, left=lefts, color=NOT_STARTED, height=0.7, label=t(lang, "chart.not_started"))
-    ax.set_yticks(ys, [_shorten(drawable(s.topic), 18) or "?" for s in shown])
+    ax.set_yticks(ys, [_shorten(drawable(topic_name(lang, s.topic)), 22) or "?" for s in shown])
     ax.set_xlim(0, 100)
     ax.set_xticks([0, 25, 50, 75, 100], ["0", "25", "50", "75", "100%"])
     ax.tick_params(labelsize=14, colors=INK)
@@ -423,8 +517,8 @@ def mastery_chart(topics: Sequence[TopicStat], *, lang: str = "en") -> bytes:
     return _png(fig)
 
 
-def stats_card(days: Sequence[DayStat], topics: Sequence[TopicStat], *, lang: str = "en") -> bytes:
-    """Both charts in one picture (one message instead of two)."""
+def stats_figure(days: Sequence[DayStat], topics: Sequence[TopicStat], *, lang: str = "en"):
+    """The figure of `stats_card`, not yet drawn."""
     lang = label_lang(lang)
     mastery_h = max(3.5, 1.6 + 0.55 * min(len(topics), 10))
     fig = _figure(5.5 + mastery_h)
@@ -432,4 +526,9 @@ def stats_card(days: Sequence[DayStat], topics: Sequence[TopicStat], *, lang: st
     top, bottom = fig.subplots(2, 1, height_ratios=[5.5, mastery_h])
     _draw_progress(top, days, lang)
     _draw_mastery(bottom, topics, lang)
-    return _png(fig)
+    return fig
+
+
+def stats_card(days: Sequence[DayStat], topics: Sequence[TopicStat], *, lang: str = "en") -> bytes:
+    """Both charts in one picture (one message instead of two)."""
+    return _png(stats_figure(days, topics, lang=lang))

@@ -1,4 +1,12 @@
-"""A chat's round settings: defaults, allowed ranges and parsing of user input."""
+"""A chat's round settings: defaults, allowed ranges and parsing of user input.
+
+The glossary language of the questions (`lang`) follows the chat's interface language until the
+chat chooses one (`/settings lang en|zh|mixed`): an English chat is asked English terms, a
+Chinese one Chinese terms. `ChatSettings.following` gives a chat's settings in step with its
+interface language; `bot.core.services.chat_lang`, which settles that language, applies it to
+the chat as loaded (not saved: only a choice is), so every reader of the settings (rounds,
+practice, `/settings`) sees the language in use.
+"""
 
 from __future__ import annotations
 
@@ -33,9 +41,11 @@ class ChatSettings:
     questions: int = 10
     seconds: int = 20
     types: str = "mixed"
-    lang: str = "mixed"  # glossary language of the questions
+    lang: str = "mixed"  # glossary language of the questions (see lang_chosen)
     topics: tuple[str, ...] = field(default_factory=tuple)
     mode: str = "speed"
+    # Whether the chat chose `lang`; until it does, `lang` is its interface language.
+    lang_chosen: bool = False
 
     @property
     def question_types(self) -> tuple[QuestionType, ...]:
@@ -49,13 +59,33 @@ class ChatSettings:
     @classmethod
     def from_json(cls, data: dict | None) -> ChatSettings:
         """Lenient: unknown keys or stale values fall back to the defaults."""
+        data = dict(data or {})
+        chosen = data.pop("lang_chosen", None)
         settings = cls()
-        for key, value in (data or {}).items():
+        for key, value in data.items():
             try:
                 settings = settings.with_value(key, value)
             except SettingError:
                 continue
-        return settings
+        if chosen is None:  # saved before choices were told apart: "mixed" was the default then
+            chosen = data.get("lang") in LANG_CHOICES and data.get("lang") != "mixed"
+        return replace(settings, lang_chosen=bool(chosen))
+
+    @staticmethod
+    def following(data: dict | None, lang: str) -> dict | None:
+        """A chat's stored settings (`chat.settings`) with the glossary language set to the
+        chat's interface language `lang`, unless the chat chose one; None when nothing changes.
+        On the stored values alone: it runs for every answer."""
+        data = data or {}
+        stored = data.get("lang")
+        if stored == lang or lang not in LANG_CHOICES:
+            return None
+        chosen = data.get("lang_chosen")
+        if chosen is None:  # saved before choices were told apart: "mixed" was the default then
+            chosen = stored in LANG_CHOICES and stored != "mixed"
+        if chosen and stored in LANG_CHOICES:
+            return None
+        return {**data, "lang": lang, "lang_chosen": False}
 
     def with_value(self, key: str, value: object) -> ChatSettings:
         """A copy with one setting changed; raises SettingError naming the allowed values."""
@@ -67,7 +97,7 @@ class ChatSettings:
         if key == "types":
             return replace(self, types=_choice("types", value, tuple(TYPE_GROUPS)))
         if key == "lang":
-            return replace(self, lang=_choice("lang", value, LANG_CHOICES))
+            return replace(self, lang=_choice("lang", value, LANG_CHOICES), lang_chosen=True)
         if key == "mode":
             return replace(self, mode=_choice("mode", value, MODE_CHOICES))
         if key == "topics":
