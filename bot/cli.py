@@ -8,8 +8,14 @@ import logging
 import sys
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.errors import StartupError
 
 log = logging.getLogger("quizbot")
+
+# `quizbot play`'s round options when not given.
+# lang None: the chat's (the terminal's interface language, unless `settings lang` chose).
+PLAY_DEFAULTS = {"count": 10, "lang": None, "qtype": "mixed"}
+PLAY_FLAGS = {"count": "--count", "lang": "--lang", "qtype": "--type"}
 
 DESCRIPTION = """\
 A bilingual (English/Chinese) machine-learning glossary quiz bot for Telegram, Discord and the
@@ -26,25 +32,32 @@ def build_parser() -> argparse.ArgumentParser:
         description="Play a quiz round in the terminal, at your own pace. Answers and scores "
         "are saved in the database (QUIZBOT_DATABASE_URL, by default a SQLite file).",
     )
+    # The round options default to None, so that a resumed round can tell which were given.
     play.add_argument(
         "--count",
         type=_count,
-        default=10,
+        default=None,
         metavar="N",
-        help="number of questions, 1-50 (default 10)",
+        help=f"number of questions, 1-50 (default {PLAY_DEFAULTS['count']})",
     )
     play.add_argument(
         "--lang",
         choices=("en", "zh", "mixed"),
-        default="mixed",
-        help="glossary language of the questions (default mixed)",
+        default=None,
+        help="glossary language of the questions (default: the interface language, --ui)",
     )
     play.add_argument(
         "--type",
         choices=("mc", "fill", "typed", "mixed"),
-        default="mixed",
+        default=None,
         dest="qtype",
-        help="multiple choice, typed fill-in, or both (default mixed)",
+        help=f"multiple choice, typed fill-in, or both (default {PLAY_DEFAULTS['qtype']})",
+    )
+    play.add_argument(
+        "--new",
+        action="store_true",
+        help="stop the round left unfinished here, if any (its answers stay saved), and start "
+        "a new one; without it, an unfinished round is resumed",
     )
     play.add_argument(
         "--ui", choices=("en", "zh"), default=None, help="interface language (default: from $LANG)"
@@ -61,13 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
             description=text[0].upper() + text[1:] + ". "
             "Progress is saved after every answer; quit with 'quit' or Ctrl-D.",
         )
+        if kind == "practice":
+            study.add_argument(
+                "--more",
+                action="store_true",
+                help="more new terms than today's limit (after it says the limit is reached)",
+            )
         study.add_argument(
             "--ui",
             choices=("en", "zh"),
             default=None,
             help="interface language (default: from $LANG)",
         )
-        study.set_defaults(func=cmd_practice, kind=kind)
+        study.set_defaults(func=cmd_practice, kind=kind, more=False)
 
     run = sub.add_parser(
         "run",
@@ -116,22 +135,57 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from bot.logs import redact
+
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
     except ConfigError as err:
-        print(f"quizbot: configuration error: {err}", file=sys.stderr)
-        return 2
+        print(f"quizbot: configuration error: {redact(str(err))}", file=sys.stderr)
+        code = 2
+    except StartupError as err:
+        # One line says what is wrong and what to do; the details are for DEBUG.
+        log.debug("the failure in detail", exc_info=True)
+        print(f"quizbot: {redact(str(err))}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        print("quizbot: stopped", file=sys.stderr)
+        code = 130
+    if argv is None:  # the command itself, not a test calling main()
+        _leave_if_held_up(code)
+    return code
+
+
+def _leave_if_held_up(code: int) -> None:
+    """Do not let work the command stopped waiting for (a migration stopped by Ctrl-C, a
+    database connection's thread) hold the process up: exit at once. Whatever it was doing is
+    one transaction, rolled back when the process ends."""
+    import threading
+
+    db = sys.modules.get("bot.storage.db")
+    held = db is not None and db.migration_left_running()
+    if not held:
+        others = [
+            t
+            for t in threading.enumerate()
+            if t is not threading.current_thread() and t.is_alive() and not t.daemon
+        ]
+        for thread in others:
+            thread.join(timeout=1.0 / max(len(others), 1))
+        held = any(t.is_alive() for t in others)
+    if held:
+        from bot.runner import leave_now
+
+        leave_now(code)
 
 
 def _settings() -> Settings:
+    from bot.logs import configure, hide_secrets
+
     settings = load_settings()
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Third-party HTTP logs can carry a bot token inside URLs: keep them quiet.
-    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "discord.http"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    hide_secrets(*settings.secrets())
+    # One line a record, secrets hidden, the libraries' URL logs (Bot API URLs hold the
+    # token) and start-up chatter kept out.
+    configure(settings.log_level)
     return settings
 
 
@@ -171,11 +225,18 @@ def cmd_play(args: argparse.Namespace) -> int:
     from bot.core.services import RoundRequest
     from bot.i18n import t
 
-    request = RoundRequest(questions=args.count, lang=args.lang, types=args.qtype, untimed=True)
+    given = {k: getattr(args, k) for k in PLAY_DEFAULTS if getattr(args, k) is not None}
+    chosen = {**PLAY_DEFAULTS, **given}
+    request = RoundRequest(
+        questions=chosen["count"], lang=chosen["lang"], types=chosen["qtype"], untimed=True
+    )
+    # The options as typed, for "quit and run: quizbot play --new --count 2 ..." on a resume.
+    options = tuple(word for k, v in given.items() for word in (PLAY_FLAGS[k], str(v)))
 
     def session(console, runner, settings) -> int:
-        console.say(t(console.lang, "console.welcome", total=args.count))
-        status = console.play(runner, request)
+        # The round's own first line says how many questions (or which it resumes).
+        console.say(t(console.lang, "console.intro"))
+        status = console.play(runner, request, new=args.new, options=options)
         if settings.is_sqlite:
             path = settings.database_url.split("///", 1)[-1]
             console.say(t(console.lang, "console.saved", path=path))
@@ -186,7 +247,8 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 def cmd_practice(args: argparse.Namespace) -> int:
     return _in_terminal(
-        args, lambda console, runner, _settings: console.practice(runner, args.kind)
+        args,
+        lambda console, runner, _settings: console.practice(runner, args.kind, more=args.more),
     )
 
 
@@ -201,7 +263,9 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from bot.storage import db
 
     settings = _settings()
-    db.upgrade_sync(settings.database_url, args.revision)
+    # In a thread of its own, so that Ctrl-C stops the command at once (the migration's
+    # transaction is then rolled back).
+    asyncio.run(db.upgrade(settings.database_url, args.revision))
     print(f"database is at {args.revision}")
     return 0
 

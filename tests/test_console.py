@@ -91,7 +91,7 @@ def test_a_whole_round_in_the_terminal_is_scored_and_saved(tmp_path):
         if number < 3:
             assert f"Question {number + 1}/3" in screen
             assert f"{number}/{number} right" in screen
-    assert "The round is over" in screen and "You got 3 of 3 right, 1800 points" in screen
+    assert "The round is over" in screen and "You got 3 of 3 right, 1,800 points" in screen
     assert str(term.db) in screen
     assert term.proc.returncode == 0
     assert term.query("SELECT count(*), sum(correct), sum(points) FROM answers") == [
@@ -194,7 +194,7 @@ def test_the_chinese_interface_reaches_every_message(tmp_path):
     assert "请用选项字母" in term.until_prompt()
     term.send("quit")
     rest = term.finish()
-    assert "本轮已被停止" in rest and "再见" in rest
+    assert "本轮测验已中止" in rest and "再见" in rest
 
 
 def test_report_after_a_result_asks_the_reason_and_stores_it_once(tmp_path):

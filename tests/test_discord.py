@@ -8,7 +8,7 @@ Questions alternate multiple choice / typed (see `alternate_types`) so that a ro
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import discord
 import pytest
@@ -67,9 +67,8 @@ def shards() -> str:
 
 
 @pytest.fixture
-def simcord_bot(quiz_app, shards, monkeypatch):
-    monkeypatch.setenv("QUIZBOT_DISCORD_SHARDS", shards)
-    return create_bot(quiz_app.settings, quiz_app.hub)
+def simcord_bot(quiz_app, shards):
+    return create_bot(replace(quiz_app.settings, discord_shards=shards), quiz_app.hub)
 
 
 @dataclass
@@ -188,7 +187,7 @@ async def test_channel_round_with_buttons_and_modal_ends_with_a_podium(world):
     assert podium.title == "🏁 The round is over!"
     lines = podium.description.splitlines()
     assert lines[0] == "Podium:"
-    assert lines[1].startswith("🥇 alice — 1000 pts")
+    assert lines[1].startswith("🥇 alice — 1,000 pts")
     assert lines[2].startswith("🥈 carol — 900 pts") or lines[2].startswith("🥈 dave — 900 pts")
     assert {lines[2].split()[1], lines[3].split()[1]} == {"carol", "dave"}
     assert lines[4] == "Full table:" and lines[5].startswith("4. bob — 0 pts")
@@ -251,7 +250,7 @@ async def test_settings_change_is_for_admins_only(world):
     changed = await world.admin.slash(world.channel, "settings", seconds=30, types="mc")
     assert not changed.ephemeral
     assert changed.response.content.startswith("Saved.")
-    assert "30 s each, types mc" in changed.response.content
+    assert "30 s each; question types: multiple choice" in changed.response.content
     assert not changed.followups, "one confirmation for both settings"
 
     start = await world.alice.slash(world.channel, "quiz start", questions=1)
@@ -332,15 +331,17 @@ async def test_leaderboard_after_two_rounds(world):
     embed = board.response.embeds[0]
     assert embed.title.startswith("🏆 Chat leaderboard · all time")
     rows = embed.description.splitlines()
-    assert rows[0].startswith("🥇 alice — 2000 pts, 2 right")
-    assert rows[1].startswith("🥈 bob — 1000 pts, 1 right")
+    assert rows[0].startswith("🥇 alice — 2,000 pts, 2 right")
+    assert rows[1].startswith("🥈 bob — 1,000 pts, 1 right")
 
     weekly = await world.carol.slash(world.channel, "leaderboard", scope="global", period="week")
     assert weekly.response.embeds[0].title.startswith("🏆 Global leaderboard · this week")
     assert "alice" in weekly.response.embeds[0].description
 
     pictured = await world.carol.slash(world.channel, "leaderboard", image=True)
-    [image] = pictured.followups
+    # The picture alone (captioned with the board's title), not the text board beside it.
+    [image] = [m for m in (pictured.response, *pictured.followups) if m is not None]
+    assert not image.embeds and image.content.startswith("🏆 Chat leaderboard · all time")
     [png] = image.attachments
     assert png.filename.endswith(".png")
     assert (await png.read()).startswith(b"\x89PNG")
@@ -381,7 +382,7 @@ async def test_dm_is_a_private_study_chat(simcord_env, quiz_app):
     await lone.submit_modal(shown, {"answer": q2.answer})
     over = dm.last_message.embeds[0]
     assert over.title == "🏁 The round is over!"
-    assert over.description == "You got 2 of 2 right, 1100 points."  # 500 + 500 + streak 100
+    assert over.description == "You got 2 of 2 right, 1,100 points."  # 500 + 500 + streak 100
 
 
 def custom_ids(message: discord.Message) -> list[str]:

@@ -197,13 +197,16 @@ async def check_totals(uow) -> list[tuple]:
     )
     scores: dict[tuple, list[int]] = {}
     players: dict[tuple, list[int]] = {}
-    for _key, user, chat, round_id, _rq, points, correct in answers:
+    tried: set[tuple] = set()  # `answered` counts questions: a user's first try at each
+    for _key, user, chat, round_id, rq, points, correct in answers:
+        first_try = (user, rq) not in tried
+        tried.add((user, rq))
         for scope in (chat, GLOBAL_SCOPE):
             for period in ("week", "month", "all"):
                 total = scores.setdefault((scope, period, user), [0, 0, 0])
                 total[0] += points
                 total[1] += int(correct)
-                total[2] += 1
+                total[2] += int(first_try)
         player = players.setdefault((round_id, user), [0, 0])
         player[0] += points
         player[1] += int(correct)

@@ -228,6 +228,7 @@ async def _reports_on(h: Harness, entry_ids: list[str], by: list[Sender]) -> Non
 async def _entries_of_a_full_round(h: Harness, chat: ChatRef) -> set[str]:
     """The entries of a round asking for every entry there is (then stopped)."""
     await h.command(ADMIN, "settings", "types", "mixed", chat=chat)
+    await h.command(ADMIN, "settings", "lang", "mixed", chat=chat)  # both glossaries
     first(await h.command(ADMIN, "quiz", "start", "50", chat=chat), AskQuestion)
     await h.command(ADMIN, "quiz", "stop", chat=chat)
     rows = await h.rows(

@@ -60,15 +60,24 @@ class Draft:
 
 @dataclass
 class Skip:
+    """Lines `first` to `last` left out, or only the `lines` listed when some between them
+    were kept (a heading and its text, without the bullets that became entries)."""
+
     first: int
     last: int
     reason: str
+    lines: tuple[int, ...] = ()
 
     def __str__(self) -> str:
-        where = (
-            f"line {self.first}" if self.first == self.last else f"lines {self.first}-{self.last}"
-        )
-        return f"skipped {where}: {self.reason}"
+        runs: list[list[int]] = [] if self.lines else [[self.first, self.last]]
+        for number in sorted(set(self.lines)):
+            if runs and number <= runs[-1][1] + 1:
+                runs[-1][1] = max(runs[-1][1], number)
+            else:
+                runs.append([number, number])
+        where = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+        plural = len(runs) > 1 or runs[0][0] != runs[0][1]
+        return f"skipped {'lines' if plural else 'line'} {where}: {self.reason}"
 
 
 @dataclass
@@ -359,13 +368,19 @@ def _close(draft: Draft | None, result: ImportResult) -> None:
             Skip(draft.line, draft.line, f"“{draft.term}” has no definition after it")
         )
     elif draft.from_bullets:
-        last = max(draft.body_lines, default=draft.line)
+        # The heading and the text under it are left out; the bullets between them that
+        # define terms were kept as entries of their own, and are not among the skipped lines.
+        skipped = (draft.line, *draft.body_lines)
         terms = (
             "、".join(draft.from_bullets) if has_cjk(draft.term) else ", ".join(draft.from_bullets)
         )
         result.skipped.append(
             Skip(
-                draft.line, last, f"heading “{draft.term}”: its bullets define the terms ({terms})"
+                draft.line,
+                max(skipped),
+                f"heading “{draft.term}”{' and the text under it' if draft.body_lines else ''}: "
+                f"its bullets define the terms ({terms})",
+                lines=skipped,
             )
         )
     else:

@@ -2,24 +2,28 @@
 
 Command words are case-insensitive and may carry a `@botname` suffix; unknown commands and bad
 arguments get a one-line usage hint. Any unexpected error is logged and answered with an apology,
-with nothing half-written (each use case is one transaction).
+with nothing half-written (each use case is one transaction). The dispatcher's own replies (help,
+usage hints, the apology) speak the chat's language, as every other reply (`chat_lang`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
 from bot.core.boards import PERIOD_ARGS, SCOPES, BoardService
 from bot.core.events import Command, Event, OptionAnswer, TextAnswer
 from bot.core.replies import Notice, Reply
-from bot.core.services import QuizService, RoundRequest
+from bot.core.services import QuizService, RoundRequest, chat_lang
+from bot.core.settings import QUESTIONS_RANGE
 from bot.i18n import interface_lang, t
 
 log = logging.getLogger(__name__)
 
 MAX_ARGS = 8
 MAX_ARG_LEN = 64
+APOLOGY_LANG_WAIT = 1.0  # seconds to look up the chat's language for an apology
 
 # Extra use cases registered by feature modules (practice, stats): name -> handler.
 CommandHandler = Callable[[Command, bool], Awaitable[list[Reply]]]
@@ -60,7 +64,10 @@ class Dispatcher:
             log.exception(
                 "error while handling %s in %s", type(event).__name__, event.chat.platform
             )
-            lang = interface_lang(event.sender.lang)
+            try:  # the database may be what failed: then the sender's own language
+                lang = await asyncio.wait_for(self.chat_lang(event), APOLOGY_LANG_WAIT)
+            except Exception:
+                lang = interface_lang(event.sender.lang)
             return [
                 Notice(
                     event.chat,
@@ -69,6 +76,16 @@ class Dispatcher:
                     private_to=event.sender.platform_user_id,
                 )
             ]
+
+    async def chat_lang(self, event: Event) -> str:
+        """The language of the chat an event came from (see `services.chat_lang`: a new group
+        takes its first user's), for the replies the dispatcher makes itself."""
+        async with self.quiz.uow() as uow:
+            chat = await uow.chats.get_or_create(event.chat, event.at)
+            user = await uow.users.get_or_create(event.chat.platform, event.sender, event.at)
+            lang = chat_lang(chat, user)
+            await uow.commit()
+        return lang
 
     async def _answer(self, event: TextAnswer | OptionAnswer) -> list[Reply]:
         handler = self.extra.get("_answer")
@@ -92,19 +109,23 @@ class Dispatcher:
     async def _command(self, cmd: Command) -> list[Reply]:
         name = cmd.name.lower().split("@", 1)[0].lstrip("/!")
         args = tuple(a[:MAX_ARG_LEN].lower() for a in cmd.args[:MAX_ARGS])
-        lang = interface_lang(cmd.sender.lang)
         is_admin = bool(cmd.sender.is_admin) or cmd.chat.is_private
         now = cmd.at
 
         if name in ("start", "help"):
+            lang = await self.chat_lang(cmd)  # not the sender's app's: a /lang choice counts
             return [Notice(cmd.chat, help_text(lang, cmd.chat.is_private), kind="info")]
         if name == "quiz":
             sub = args[0] if args else "start"
             if sub == "start":
-                return await self.quiz.start_round(cmd.chat, cmd.sender, now, _request(args[1:]))
+                request = _request(args[1:])
+                if request is None:
+                    low, high = QUESTIONS_RANGE
+                    return [await self._usage(cmd, "quiz.count", low=low, high=high)]
+                return await self.quiz.start_round(cmd.chat, cmd.sender, now, request)
             if sub == "stop":
                 return await self.quiz.stop_round(cmd.chat, cmd.sender, now, is_admin=is_admin)
-            return [self._usage(cmd, lang, "quiz")]
+            return [await self._usage(cmd, "quiz")]
         if name == "stop":
             return await self.quiz.stop_round(cmd.chat, cmd.sender, now, is_admin=is_admin)
         if name == "hint":
@@ -114,12 +135,12 @@ class Dispatcher:
                     return replies
             return await self.quiz.hint(cmd.chat, cmd.sender, now)
         if name in ("leaderboard", "top", "board"):
-            return await self._leaderboard(cmd, args, lang)
+            return await self._leaderboard(cmd, args)
         if name == "settings":
             if not args:
                 return [await self.boards.show_settings(cmd.chat, cmd.sender, now)]
             if len(args) < 2:
-                return [self._usage(cmd, lang, "settings")]
+                return [await self._usage(cmd, "settings")]
             value = " ".join(args[1:])
             return [
                 await self.boards.change_setting(
@@ -128,6 +149,7 @@ class Dispatcher:
             ]
         if name == "reset":
             if args and args[0] == "cancel":
+                lang = await self.chat_lang(cmd)
                 return [Notice(cmd.chat, t(lang, "reset.cancelled"), kind="info")]
             confirmed = bool(args) and args[0] == "confirm"
             return [
@@ -142,9 +164,10 @@ class Dispatcher:
             ]
         if name in self.extra:
             return await self.extra[name](cmd, is_admin)
+        lang = await self.chat_lang(cmd)
         return [Notice(cmd.chat, t(lang, "usage.unknown", name=name[:32]), kind="usage")]
 
-    async def _leaderboard(self, cmd: Command, args: tuple[str, ...], lang: str) -> list[Reply]:
+    async def _leaderboard(self, cmd: Command, args: tuple[str, ...]) -> list[Reply]:
         scope, period, image = "chat", "all", False
         for arg in args:
             if arg in SCOPES:
@@ -154,26 +177,35 @@ class Dispatcher:
             elif arg in ("image", "img", "picture"):
                 image = True
             else:
-                return [self._usage(cmd, lang, "leaderboard")]
+                return [await self._usage(cmd, "leaderboard")]
         board = await self.boards.leaderboard(cmd.chat, cmd.sender, cmd.at, scope, period)
-        replies: list[Reply] = [board]
         if image and "_board_image" in self.extra:
-            replies += await self.extra["_board_image"](cmd, board) or []  # type: ignore[arg-type]
-        return replies
+            # Asked for the picture: the picture alone (its caption is the board's title), not
+            # the text board as well with an offer to draw it. The text when none was drawn.
+            pictures = await self.extra["_board_image"](cmd, board)  # type: ignore[arg-type]
+            if pictures:
+                return list(pictures)
+        return [board]
 
-    @staticmethod
-    def _usage(cmd: Command, lang: str, name: str) -> Notice:
+    async def _usage(self, cmd: Command, name: str, **values: object) -> Notice:
         return Notice(
-            cmd.chat, t(lang, f"usage.{name}"), kind="usage", private_to=cmd.sender.platform_user_id
+            cmd.chat,
+            t(await self.chat_lang(cmd), f"usage.{name}", **values),
+            kind="usage",
+            private_to=cmd.sender.platform_user_id,
         )
 
 
-def _request(args: tuple[str, ...]) -> RoundRequest:
-    """`quiz start 5` asks for five questions; anything else uses the chat's settings."""
-    for arg in args:
-        if arg.isdigit() and 1 <= int(arg) <= 50:
-            return RoundRequest(questions=int(arg))
-    return RoundRequest()
+def _request(args: tuple[str, ...]) -> RoundRequest | None:
+    """`quiz start 5` asks for five questions, `quiz start` for the chat's setting; None for
+    anything else (`quiz start 99`, `quiz start five`): no round starts on a number it did not
+    ask for, and the reply names the range, as `settings questions 99` does."""
+    if not args:
+        return RoundRequest()
+    low, high = QUESTIONS_RANGE
+    if len(args) == 1 and args[0].isdecimal() and low <= int(args[0]) <= high:
+        return RoundRequest(questions=int(args[0]))
+    return None
 
 
 def help_text(lang: str, private: bool) -> str:

@@ -28,6 +28,7 @@ from bot.content.questions import QuestionGenerator
 from bot.core import engine, render
 from bot.core.answers import (
     dedup_key,
+    dropped_as_duplicate,
     from_another_chat,
     given_text,
     grade_event,
@@ -376,7 +377,7 @@ class PracticeService:
                 return [unknown_question(event)]
             key = dedup_key(event)
             if await uow.answers.seen_many([key]):
-                return []  # a redelivered update: already counted once
+                return dropped_as_duplicate(event, key)  # counted once already
             if item.status != "open" or session.status != "active":
                 return [
                     Notice(

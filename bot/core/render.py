@@ -16,6 +16,13 @@ OPTION_LABELS = "ABCDEFGHIJ"
 TABLE_ROWS = 20  # a round table longer than this would not fit a Discord message
 
 
+def number(lang: str, value: int) -> str:
+    """A count or a score as a reader expects it: thousands grouped, 46,656. Chinese groups
+    digits in threes with the same comma (CLDR's zh number pattern is #,##0), so one format
+    serves both languages; every number a user reads goes through here."""
+    return f"{value:,}"
+
+
 def question_text(lang: str, question: Question, position: int, total: int, typed_hint: str) -> str:
     lines = [t(lang, "question.header", position=position, total=total), question.prompt]
     if question.options:
@@ -49,8 +56,8 @@ def standing_line(lang: str, row: Standing) -> str:
             "board.row",
             prefix=prefix,
             name=row.name,
-            points=row.points,
-            correct=row.correct,
+            points=number(lang, row.points),
+            correct=number(lang, row.correct),
             accuracy=round(row.accuracy * 100),
         )
         + mark
@@ -85,7 +92,13 @@ def round_over_text(lang: str, reason: str, table: list[Standing], solo: bool) -
     if solo:
         me = table[0]
         lines.append(
-            t(lang, "round.over.solo", correct=me.correct, answered=me.answered, points=me.points)
+            t(
+                lang,
+                "round.over.solo",
+                correct=number(lang, me.correct),
+                answered=number(lang, me.answered),
+                points=number(lang, me.points),
+            )
         )
         return "\n".join(lines)
     lines.append(t(lang, "round.podium"))

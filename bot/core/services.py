@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.content.model import Glossary, Question
 from bot.content.questions import QuestionGenerator
 from bot.core import engine, render
 from bot.core.answers import (
     dedup_key,
+    dropped_as_duplicate,
     from_another_chat,
     given_text,
     grade_event,
@@ -74,15 +76,34 @@ class Wakeup:
 
 
 def personal_lang(chat: Chat, user: User | UserRow) -> str:
-    """Language of a message meant for one user only (a verdict, a refusal)."""
-    return interface_lang(user.lang, user.platform_lang, chat.lang)
+    """Language of a message meant for one user only (a verdict, a refusal): the chat's, as
+    every other reply there, so that nobody sees two languages alternate in one chat."""
+    return chat_lang(chat, user)
 
 
 def chat_lang(chat: Chat, user: User | UserRow | None = None) -> str:
-    """Interface language: the chat's choice; in private chats the user's, then their platform's."""
+    """The one language of every reply in a chat, those meant for one user included.
+
+    A private chat speaks its user's language: their /lang choice, else their app's. A group
+    speaks the language chosen there with /lang; until someone chooses, the language of the
+    first person the bot meets there, kept on the chat so that it does not change with whoever
+    speaks next (written to `chat`, for the caller's transaction to save). The chat's glossary
+    language follows, unless the chat chose one (ChatSettings.following): on the chat as loaded,
+    for whoever reads its settings next, and never saved as if it were a choice."""
     if chat.kind == "private" and user is not None:
-        return interface_lang(chat.lang, user.lang, user.platform_lang)
-    return interface_lang(chat.lang)
+        lang = interface_lang(user.lang, user.platform_lang, chat.lang)
+    elif chat.lang:  # chosen with /lang, or settled when the group first met the bot
+        lang = interface_lang(chat.lang)
+    elif user is not None:
+        lang = interface_lang(user.lang, user.platform_lang)
+    else:
+        return interface_lang(None)
+    if chat.lang != lang:
+        chat.lang = lang  # a private chat's too: replies without a user (timers) follow it
+    settings = ChatSettings.following(chat.settings, lang)
+    if settings is not None:
+        set_committed_value(chat, "settings", settings)
+    return lang
 
 
 # What reached a chat: ("question", round question id, handle, when posted), ("result",
@@ -468,7 +489,7 @@ class QuizService:
             if key in self._unheard:
                 del self._unheard[key]
                 return await self._retold(uow, batch, event, user)
-            return []  # a redelivered update: it was counted once already
+            return dropped_as_duplicate(event, key)  # counted once already
         found = await self._find_question(uow, batch, event, user)
         if isinstance(found, list):
             return found
@@ -490,6 +511,7 @@ class QuizService:
 
         batch.seen.add(key)
         batch.recorded.add(key)
+        first_try = user.id not in tries.by_user  # only then is it one more question answered
         tries.add(user.id, grade.correct)
         batch.answers.append(
             {
@@ -514,7 +536,7 @@ class QuizService:
         self._update_player(players, rq, user.id, grade.correct, decision, now)
         batch.changed.add((round_.id, user.id))
         batch.names[user.id] = user.display_name
-        batch.scores.append((user.id, chat.id, decision.points, grade.correct, now))
+        batch.scores.append((user.id, chat.id, decision.points, grade.correct, now, first_try))
         replies: list[Reply] = [
             self._feedback(
                 chat_ref,

@@ -1,9 +1,13 @@
-"""Personal statistics: answers, accuracy, streaks, points, mastery and the weakest terms.
+"""Personal statistics: questions answered, accuracy, streaks, points, mastery and the weakest
+terms.
 
-Every answer counts, from rounds and practice alike (both live in `answers`); points come from the
-global leaderboard totals. "Mastered" means an FSRS stability of three weeks or more. The figures
-are plain data (`StatsFigures`), so tests check them without parsing text; the text and the chart
-are drawn from them.
+Every question answered counts, from rounds and practice alike (both live in `answers`), once: the
+tries at one typed question (a wrong guess, then another) are one question, right when one of them
+was; the tries are counted apart. The leaderboard totals count the same way (an answer adds to
+`answered` only when it is the user's first at its question), and points come from them.
+"Mastered" means an FSRS stability of three weeks or more. The figures are plain data
+(`StatsFigures`), so tests check them without parsing text; the text and the chart are drawn
+from them.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from sqlalchemy import case, func, select
+
 from bot.content.model import Glossary
-from bot.core import charts
+from bot.core import charts, render
 from bot.core.charts import DayStat, TopicStat
 from bot.core.events import ChatRef, Sender
 from bot.core.practice import day_start, zone
 from bot.core.replies import Image, Notice, Reply
 from bot.core.services import chat_lang
 from bot.i18n import t
+from bot.storage.models import Answer
 from bot.storage.practice_models import MASTERED_DAYS, PracticeRepository
 from bot.storage.repositories import EPOCH, period_start
 from bot.storage.uow import UnitOfWorkFactory
@@ -40,9 +47,20 @@ class WeakTerm:
 
 
 @dataclass(frozen=True, slots=True)
+class Asked:
+    """One question a user answered: its entry, when the first try came, whether a try was
+    right, and how many tries there were (one, but for typed questions guessed again)."""
+
+    entry_id: str
+    at: datetime
+    right: bool
+    tries: int
+
+
+@dataclass(frozen=True, slots=True)
 class StatsFigures:
-    answered: int
-    correct: int
+    answered: int  # questions, not tries
+    correct: int  # questions answered right
     current_streak: int
     best_streak: int
     points_week: int
@@ -52,6 +70,7 @@ class StatsFigures:
     weakest: tuple[WeakTerm, ...]
     days: tuple[DayStat, ...]
     topics: tuple[TopicStat, ...]
+    tries: int = 0  # every answer given, a question's wrong guesses included
 
     @property
     def accuracy(self) -> float:
@@ -59,7 +78,8 @@ class StatsFigures:
 
 
 def streaks(marks: Iterable[bool]) -> tuple[int, int]:
-    """(current, best) runs of right answers in a right/wrong sequence, oldest first."""
+    """(current, best) runs of questions answered right in a right/wrong sequence, oldest
+    first."""
     current = best = 0
     for right in marks:
         current = current + 1 if right else 0
@@ -79,8 +99,7 @@ class StatsService:
             if tz is None:
                 reminder = await repo.reminder(user_id)
                 tz = zone(reminder.tz if reminder else None)
-            answered, correct = await repo.totals(user_id)
-            current, best = streaks(await repo.answer_marks(user_id))
+            asked = await questions_answered(uow.session, user_id)
             week = await repo.points(user_id, "week", period_start("week", now))
             total = await repo.points(user_id, "all", EPOCH)
             strengths = {
@@ -89,30 +108,31 @@ class StatsService:
                 if entry_id in self.glossary.by_id
             }
             mastered_ids = {e for e, s in strengths.items() if s is not None and s >= MASTERED_DAYS}
-            misses = await repo.misses_by_entry(user_id)
-            days = await self._days(repo, user_id, now, tz)
+        current, best = streaks(q.right for q in asked)
         return StatsFigures(
-            answered=answered,
-            correct=correct,
+            answered=len(asked),
+            correct=sum(q.right for q in asked),
             current_streak=current,
             best_streak=best,
             points_week=week,
             points_all=total,
             mastered=len(mastered_ids),
             total_terms=len(self.glossary),
-            weakest=self._weakest(misses, mastered_ids),
-            days=days,
+            weakest=self._weakest(misses_by_entry(asked), mastered_ids),
+            days=self._days(asked, now, tz),
             topics=self._topics(set(strengths), mastered_ids),
+            tries=sum(q.tries for q in asked),
         )
 
-    async def _days(
-        self, repo: PracticeRepository, user_id: int, now: datetime, tz: tzinfo
-    ) -> tuple[DayStat, ...]:
+    @staticmethod
+    def _days(asked: list[Asked], now: datetime, tz: tzinfo) -> tuple[DayStat, ...]:
+        """Questions answered and answered right per day of the last CHART_DAYS, each on the
+        day of its first try."""
         today = now.astimezone(tz).date()
         first = today - timedelta(days=CHART_DAYS - 1)
         since = day_start(now - timedelta(days=CHART_DAYS - 1), tz)
         counts: dict = {}
-        for at, right in await repo.answers_since(user_id, since):
+        for at, right in ((q.at, q.right) for q in asked if q.at >= since):
             day = at.astimezone(tz).date()
             answered, correct = counts.get(day, (0, 0))
             counts[day] = (answered + 1, correct + int(right))
@@ -126,7 +146,7 @@ class StatsService:
     def _weakest(
         self, misses: list[tuple[str, int, int]], mastered: set[str]
     ) -> tuple[WeakTerm, ...]:
-        """Most often missed first, by a smoothed miss rate (one miss of one answer ranks below
+        """Most often missed first, by a smoothed miss rate (one miss of one question ranks below
         four misses of five); mastered terms are no longer weak."""
         ranked = sorted(
             (
@@ -191,12 +211,55 @@ class StatsService:
         return replies
 
 
+async def questions_answered(session, user_id: int) -> list[Asked]:
+    """Every question a user answered, oldest first. A round question's tries share its
+    `round_question_id`; a practice question takes one answer, so each practice answer (no
+    round question) is a question of its own."""
+    right = func.max(case((Answer.correct.is_(True), 1), else_=0))
+    first_id = func.min(Answer.id)
+    rows = await session.execute(
+        select(Answer.entry_id, func.min(Answer.created_at), right, func.count(Answer.id))
+        .where(Answer.user_id == user_id)
+        .group_by(Answer.entry_id, func.coalesce(Answer.round_question_id, -Answer.id))
+        .order_by(func.min(Answer.created_at), first_id)
+    )
+    return [Asked(entry_id, at, bool(ok), int(n)) for entry_id, at, ok, n in rows]
+
+
+def misses_by_entry(asked: Iterable[Asked]) -> list[tuple[str, int, int]]:
+    """(entry_id, questions missed, questions answered) of the entries missed at least once."""
+    counts: dict[str, list[int]] = {}
+    for q in asked:
+        row = counts.setdefault(q.entry_id, [0, 0])
+        row[0] += not q.right
+        row[1] += 1
+    return [(entry_id, wrong, n) for entry_id, (wrong, n) in counts.items() if wrong]
+
+
 def stats_text(lang: str, f: StatsFigures) -> str:
+    accuracy = round(f.accuracy * 100)
+    if f.tries > f.answered:  # guessed again at typed questions: say how often in all
+        answered = t(
+            lang,
+            "stats.answered_tries",
+            answered=render.number(lang, f.answered),
+            tries=render.number(lang, f.tries),
+            accuracy=accuracy,
+        )
+    else:
+        answered = t(
+            lang, "stats.answered", answered=render.number(lang, f.answered), accuracy=accuracy
+        )
     lines = [
         t(lang, "stats.title"),
-        t(lang, "stats.answered", answered=f.answered, accuracy=round(f.accuracy * 100)),
+        answered,
         t(lang, "stats.streak", current=f.current_streak, best=f.best_streak),
-        t(lang, "stats.points", week=f"{f.points_week:,}", all=f"{f.points_all:,}"),
+        t(
+            lang,
+            "stats.points",
+            week=render.number(lang, f.points_week),
+            all=render.number(lang, f.points_all),
+        ),
         t(
             lang,
             "stats.mastered",

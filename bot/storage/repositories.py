@@ -883,16 +883,21 @@ SCORE_COLUMNS = ("chat_id", "period", "period_start", "user_id", "points", "corr
 
 
 class ScoreRepository(_Repo):
-    async def add_many(self, answers: list[tuple[int, int, int, bool, datetime]]) -> None:
-        """Add (user id, chat id, points, right, when) answers to the totals in one statement."""
+    async def add_many(self, answers: list[tuple]) -> None:
+        """Add (user id, chat id, points, right, when[, first try]) answers to the totals in
+        one statement."""
         await self._write(self.totals(answers))
 
-    def totals(self, answers: list[tuple[int, int, int, bool, datetime]]) -> BulkWrite | None:
-        """(user id, chat id, points, right, when) answers as rows to add to the totals, summed
-        per row first (one row may not be upserted twice in a statement)."""
+    def totals(self, answers: list[tuple]) -> BulkWrite | None:
+        """(user id, chat id, points, right, when[, first try]) answers as rows to add to the
+        totals, summed per row first (one row may not be upserted twice in a statement).
+        `answered` counts questions: an answer adds to it only when it is the user's first try
+        at its question (a sixth item, True when left out); a typed question's later tries add
+        only their points and, if right, the right answer."""
         totals: dict[tuple, list[int]] = {}
         periods_of: dict[date, list[tuple[str, date]]] = {}  # the periods a day falls in
-        for user_id, chat_id, points, correct, now in answers:
+        for user_id, chat_id, points, correct, now, *first_try in answers:
+            asked = 1 if not first_try or first_try[0] else 0
             periods = periods_of.get(now.date())
             if periods is None:
                 periods = periods_of[now.date()] = [(p, period_start(p, now)) for p in PERIODS]
@@ -901,7 +906,7 @@ class ScoreRepository(_Repo):
                     row = totals.setdefault((scope, period, start, user_id), [0, 0, 0])
                     row[0] += points
                     row[1] += int(correct)
-                    row[2] += 1
+                    row[2] += asked
         if not totals:
             return None
         # In key order, so that transactions adding to the same totals (a player's global
